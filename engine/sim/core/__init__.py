@@ -1,0 +1,1 @@
+"""The embedded exchange's pure core: deterministic given a seed and an injected clock, no I/O."""
