@@ -1,0 +1,158 @@
+"""How the journal turns payloads and timestamps into text and back, refusing what money forbids.
+
+Payloads are stored as canonical JSON (sorted keys, no spaces) so that the same engine state
+always gives the same bytes. Decimals become strings, datetimes ISO-8601 UTC strings; floats are
+refused outright because a float in a money path is a bug, and any other type (a pydantic
+`SecretStr` included) is refused so that nothing the journal does not understand slips in.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Any, TypeAlias
+
+JsonValue: TypeAlias = bool | int | str | list["JsonValue"] | dict[str, "JsonValue"] | None
+"""What a stored payload may contain once encoded (decimals are already strings)."""
+
+# Stateless configuration, built once: json.dumps with options builds a new encoder per call.
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"))
+
+
+def utc_now() -> datetime:
+    """The default journal clock: the current time, timezone-aware UTC."""
+    return datetime.now(UTC)
+
+
+def format_ts(moment: datetime) -> str:
+    """A fixed-width ISO-8601 UTC text, so that stored timestamps also sort as text."""
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError(f"naive datetime {moment!r}: the journal only stores aware UTC times")
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def parse_ts(text: str) -> datetime:
+    """The inverse of `format_ts`."""
+    return datetime.fromisoformat(text)
+
+
+def decimal_text(amount: Decimal, *, where: str = "amount") -> str:
+    """The exact text of a finite Decimal; anything else (float, NaN, Infinity) is refused."""
+    try:
+        return _decimal_text(amount)
+    except (TypeError, ValueError) as error:
+        raise type(error)(f"{where}: {error}") from None
+
+
+def _decimal_text(amount: object) -> str:
+    if not isinstance(amount, Decimal):
+        raise TypeError(f"{type(amount).__name__} refused; amounts are Decimal")
+    if not amount.is_finite():
+        raise ValueError(f"non-finite Decimal {amount!r} cannot be journaled")
+    return str(amount)
+
+
+class _Refused(Exception):
+    """A value that cannot be journaled, with the path to it inside the payload."""
+
+    def __init__(self, error: TypeError | ValueError) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.path: list[str] = []
+
+
+def plain(value: object, *, where: str = "payload") -> JsonValue:
+    """A JSON-ready copy of `value`: Decimal -> str, datetime -> ISO UTC, str enums -> value."""
+    try:
+        return _plain(value)
+    except _Refused as refused:
+        path = "".join(reversed(refused.path))
+        raise type(refused.error)(f"{where}{path}: {refused.error}") from None
+
+
+def _plain(value: object) -> JsonValue:
+    # Exact-type checks first: this runs for every field of every row, on the event loop.
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:
+        return value  # type: ignore[return-value]
+    if kind is Decimal:
+        return _checked(_decimal_text, value)
+    if kind is dict:
+        return _plain_mapping(value)  # type: ignore[arg-type]
+    if kind is list or kind is tuple:
+        return _plain_items(value)  # type: ignore[arg-type]
+    return _plain_other(value)
+
+
+def _plain_mapping(mapping: Mapping[object, object]) -> dict[str, JsonValue]:
+    encoded: dict[str, JsonValue] = {}
+    for key, item in mapping.items():
+        if type(key) is not str:
+            raise _Refused(TypeError(f"mapping key {key!r} is not a str"))
+        try:
+            encoded[key] = _plain(item)
+        except _Refused as refused:
+            refused.path.append(f".{key}")
+            raise
+    return encoded
+
+
+def _plain_items(items: list[object] | tuple[object, ...]) -> list[JsonValue]:
+    encoded: list[JsonValue] = []
+    for index, item in enumerate(items):
+        try:
+            encoded.append(_plain(item))
+        except _Refused as refused:
+            refused.path.append(f"[{index}]")
+            raise
+    return encoded
+
+
+def _plain_other(value: object) -> JsonValue:
+    """Subclasses and the rarer types: enums, datetimes, other mappings; refusals."""
+    if isinstance(value, Enum):
+        if isinstance(value, str):
+            return value.value  # type: ignore[no-any-return]
+        raise _Refused(TypeError(f"store {value!r} by its name or value, not as an enum"))
+    if isinstance(value, float):
+        raise _Refused(TypeError(f"float {value!r} refused; money travels as Decimal or str"))
+    if isinstance(value, str):
+        return str.__str__(value)  # a plain str copy of a str subclass
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, Decimal):
+        return _checked(_decimal_text, value)
+    if isinstance(value, datetime):
+        return _checked(format_ts, value)
+    if isinstance(value, Mapping):
+        return _plain_mapping(value)
+    if isinstance(value, list | tuple):
+        return _plain_items(value)
+    raise _Refused(TypeError(f"{type(value).__name__} cannot be journaled"))
+
+
+def _checked(convert: Callable[[Any], str], value: object) -> str:
+    try:
+        return convert(value)
+    except (TypeError, ValueError) as error:
+        raise _Refused(error) from None
+
+
+def encode(value: object, *, where: str = "payload") -> str:
+    """Canonical JSON text for `value` (see `plain` for what is accepted)."""
+    return _CANONICAL.encode(plain(value, where=where))
+
+
+def encode_payload(payload: Mapping[str, object], *, where: str = "payload") -> str:
+    """Canonical JSON text for a payload object (a mapping with str keys)."""
+    if not isinstance(payload, Mapping):
+        raise TypeError(f"{where}: expected a mapping, got {type(payload).__name__}")
+    return encode(payload, where=where)
+
+
+def decode(text: str) -> Any:
+    """Stored JSON back to Python; a number with a fraction would come back Decimal, never float."""
+    return json.loads(text, parse_float=Decimal)

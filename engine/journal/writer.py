@@ -1,0 +1,250 @@
+"""The journal's single writer: queued rows go to SQLite in group commits, one fsync per batch.
+
+Every write is a `PendingWrite` whose future resolves only after the transaction holding it has
+committed with `synchronous=FULL`. The writer takes everything queued (up to `max_batch`) into one
+transaction, so under load rows share commits instead of paying an fsync each; when idle a single
+row commits at once, with no timer adding latency. Writes commit in the order they were queued,
+so a resolved write also proves every earlier write durable.
+
+Any SQLite or OS error fails every waiter of that batch and all queued writes with
+`JournalWriteError`, and the writer stops: from then on writes fail at once and the engine halts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import enum
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import aiosqlite
+
+from engine.journal.codec import encode
+from engine.journal.errors import DuplicateIntent, JournalClosed, JournalWriteError
+from engine.journal.rows import JournalStats
+
+log = logging.getLogger(__name__)
+
+
+class WriteKind(enum.Enum):
+    """What a queued write does; each kind has one statement, run for its rows with executemany."""
+
+    INTENT = (
+        "INSERT INTO intents (client_order_id, created_at, symbol, payload) VALUES (?, ?, ?, ?)"
+    )
+    ORDER = (
+        "INSERT INTO orders (client_order_id, symbol, state, terminal, updated_at, payload)"
+        " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (client_order_id) DO UPDATE SET"
+        " symbol = excluded.symbol, state = excluded.state, terminal = excluded.terminal,"
+        " updated_at = excluded.updated_at, payload = excluded.payload"
+    )
+    FILL = (
+        "INSERT INTO fills (symbol, trade_id, client_order_id, ts, payload) VALUES (?, ?, ?, ?, ?)"
+    )
+    BALANCE = (
+        "INSERT INTO balances (asset, free, locked, updated_at) VALUES (?, ?, ?, ?)"
+        " ON CONFLICT (asset) DO UPDATE SET"
+        " free = excluded.free, locked = excluded.locked, updated_at = excluded.updated_at"
+    )
+    EVENT = "INSERT INTO events (seq, ts, type, payload) VALUES (?, ?, ?, ?)"
+    OPERATOR_ACTION = (
+        "INSERT INTO operator_actions (ts, os_user, terminal, action, params, confirmed, result)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)"
+    )
+    # Counters never go back: client order id counters must survive restarts (R8, D9).
+    COUNTER = (
+        "INSERT INTO counters (name, value) VALUES (?, ?)"
+        " ON CONFLICT (name) DO UPDATE SET value = max(value, excluded.value)"
+    )
+    STATE = (
+        "INSERT INTO state (key, value, updated_at) VALUES (?, ?, ?)"
+        " ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at"
+    )
+    BARRIER = ""  # no row: resolves once everything queued before it has committed
+
+
+@dataclass(slots=True)
+class PendingWrite:
+    """One queued row: its statement kind, its parameters and the future its caller awaits."""
+
+    kind: WriteKind
+    params: tuple[Any, ...]
+    future: asyncio.Future[Any]
+    result: Any = None
+    refused: BaseException | None = None
+
+
+_EXISTING_INTENTS = (
+    "SELECT client_order_id FROM intents WHERE client_order_id IN (SELECT value FROM json_each(?))"
+)
+_EXISTING_FILLS = (
+    "SELECT symbol, trade_id FROM fills WHERE (symbol, trade_id) IN"
+    " (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?))"
+)
+
+
+class GroupCommitWriter:
+    """Owns the write connection and the queue; only this task ever writes to the journal."""
+
+    def __init__(self, conn: aiosqlite.Connection, *, last_event_seq: int, max_batch: int) -> None:
+        if max_batch < 1:
+            raise ValueError("max_batch must be at least 1")
+        self._conn = conn
+        self._loop = asyncio.get_running_loop()
+        self._max_batch = max_batch
+        self._queue: collections.deque[PendingWrite] = collections.deque()
+        self._wakeup = asyncio.Event()
+        self._next_event_seq = last_event_seq + 1
+        self._closing = False
+        self._failure: str | None = None
+        self._transactions = 0
+        self._rows = 0
+        self._largest_batch = 0
+        self._task = asyncio.create_task(self._run(), name="journal-writer")
+        self._task.add_done_callback(_log_unexpected_exit)
+
+    @property
+    def failure(self) -> str | None:
+        """Why writing stopped, or None while the journal is healthy."""
+        return self._failure
+
+    def stats(self) -> JournalStats:
+        return JournalStats(self._transactions, self._rows, self._largest_batch)
+
+    def submit(self, kind: WriteKind, params: tuple[Any, ...]) -> asyncio.Future[Any]:
+        """Queue one row; the returned future resolves after its transaction commits."""
+        future: asyncio.Future[Any] = self._loop.create_future()
+        if self._failure is not None:
+            future.set_exception(JournalWriteError(f"journal is failed: {self._failure}"))
+        elif self._closing:
+            future.set_exception(JournalClosed("journal is closed; nothing more can be written"))
+        else:
+            self._queue.append(PendingWrite(kind, params, future))
+            self._wakeup.set()
+        return future
+
+    async def close(self) -> None:
+        """Refuse new writes, commit what is queued, and stop the task."""
+        self._closing = True
+        self._wakeup.set()
+        # wait() rather than await: a writer that died has already failed its waiters and logged.
+        await asyncio.wait([self._task])
+
+    async def _run(self) -> None:
+        while True:
+            if not self._queue:
+                if self._closing or self._failure is not None:
+                    return
+                self._wakeup.clear()
+                await self._wakeup.wait()
+                continue
+            batch_size = min(len(self._queue), self._max_batch)
+            batch = [self._queue.popleft() for _ in range(batch_size)]
+            try:
+                await self._commit(batch)
+            except BaseException as exc:
+                self._fail(batch, exc)
+                if not isinstance(exc, Exception):
+                    raise  # cancellation and interpreter exits still propagate, after the waiters
+                return
+
+    async def _commit(self, batch: list[PendingWrite]) -> None:
+        row_count = sum(write.kind is not WriteKind.BARRIER for write in batch)
+        if row_count == 0:
+            # Only flush barriers: every earlier batch has committed, nothing to write.
+            self._resolve(batch)
+            return
+        rows: dict[WriteKind, list[tuple[Any, ...]]] = {}
+        await self._conn.execute("BEGIN IMMEDIATE")
+        try:
+            await self._refuse_duplicate_intents(batch)
+            await self._mark_known_fills(batch)
+            next_seq = self._next_event_seq
+            for write in batch:
+                if write.refused is not None or write.kind is WriteKind.BARRIER:
+                    continue
+                params = write.params
+                if write.kind is WriteKind.EVENT:
+                    write.result = next_seq
+                    params = (next_seq, *params)
+                    next_seq += 1
+                elif write.kind is WriteKind.FILL and write.result is False:
+                    continue  # already journaled: reported to the caller as not inserted
+                rows.setdefault(write.kind, []).append(params)
+            for kind, kind_rows in rows.items():
+                await self._conn.executemany(kind.value, kind_rows)
+            await self._conn.execute("COMMIT")
+        except BaseException:
+            await self._rollback_quietly()
+            raise
+        self._next_event_seq = next_seq
+        self._transactions += 1
+        self._rows += row_count
+        self._largest_batch = max(self._largest_batch, row_count)
+        self._resolve(batch)
+
+    @staticmethod
+    def _resolve(batch: list[PendingWrite]) -> None:
+        """Hand each waiter its result (or its own refusal) once the batch is durable."""
+        for write in batch:
+            if write.future.done():
+                continue  # the caller gave up waiting; the row is committed all the same
+            if write.refused is not None:
+                write.future.set_exception(write.refused)
+            else:
+                write.future.set_result(write.result)
+
+    async def _refuse_duplicate_intents(self, batch: list[PendingWrite]) -> None:
+        """Mark intents whose id is already journaled, or repeated in this batch, as refused."""
+        intents = [w for w in batch if w.kind is WriteKind.INTENT]
+        if not intents:
+            return
+        ids = [w.params[0] for w in intents]
+        async with self._conn.execute(_EXISTING_INTENTS, (encode(ids),)) as cursor:
+            seen = {row[0] for row in await cursor.fetchall()}
+        for write in intents:
+            client_order_id = write.params[0]
+            if client_order_id in seen:
+                write.refused = DuplicateIntent(client_order_id)
+            seen.add(client_order_id)
+
+    async def _mark_known_fills(self, batch: list[PendingWrite]) -> None:
+        """Set each fill's result: True if it is new, False if (symbol, trade_id) is known."""
+        fills = [w for w in batch if w.kind is WriteKind.FILL]
+        if not fills:
+            return
+        keys = [(w.params[0], w.params[1]) for w in fills]
+        async with self._conn.execute(_EXISTING_FILLS, (encode(keys),)) as cursor:
+            seen = {(row[0], row[1]) for row in await cursor.fetchall()}
+        for write in fills:
+            key = (write.params[0], write.params[1])
+            write.result = key not in seen
+            seen.add(key)
+
+    async def _rollback_quietly(self) -> None:
+        try:
+            await self._conn.execute("ROLLBACK")
+        except Exception as exc:  # SQLite may already have rolled back (e.g. on SQLITE_FULL)
+            log.debug("journal rollback after a failed batch: %s", exc)
+
+    def _fail(self, batch: list[PendingWrite], exc: BaseException) -> None:
+        """Enter the failed state: every waiter of this batch and of the queue gets the reason."""
+        reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        self._failure = reason
+        log.error("journal write failed, the journal refuses further writes: %s", reason)
+        waiting = [*batch, *self._queue]
+        self._queue.clear()
+        for write in waiting:
+            if not write.future.done():
+                error = JournalWriteError(f"journal write not committed: {reason}")
+                error.__cause__ = exc
+                write.future.set_exception(error)
+
+
+def _log_unexpected_exit(task: asyncio.Task[None]) -> None:
+    if task.cancelled():
+        log.warning("journal writer task was cancelled")
+    elif (exc := task.exception()) is not None:
+        log.error("journal writer task died", exc_info=exc)

@@ -1,0 +1,1 @@
+"""The engine service: the engine process, its control socket and the client interface."""

@@ -1,0 +1,85 @@
+"""Payload encoding: canonical JSON, exact decimals, UTC times, and refusals (floats, secrets)."""
+
+from __future__ import annotations
+
+import pathlib
+from datetime import UTC, datetime, timedelta, timezone
+from decimal import Decimal
+from enum import IntEnum, StrEnum
+
+import pytest
+from journal_testing import read_directory
+from pydantic import SecretStr
+
+from engine.journal import Journal
+from engine.journal.codec import decode, encode, encode_payload, format_ts, parse_ts
+
+
+class Side(StrEnum):
+    BUY = "BUY"
+
+
+class Level(IntEnum):
+    HIGH = 2
+
+
+def test_canonical_json_sorts_keys_and_keeps_decimals_exact() -> None:
+    payload = {
+        "qty": Decimal("0.00010000"),
+        "price": Decimal("1E+3"),
+        "side": Side.BUY,
+        "legs": (1, "two", None, True),
+        "at": datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC),
+    }
+    text = encode_payload(payload)
+    assert text == (
+        '{"at":"2026-01-02T03:04:05.000000+00:00","legs":[1,"two",null,true],'
+        '"price":"1E+3","qty":"0.00010000","side":"BUY"}'
+    )
+    assert Decimal(decode(text)["qty"]) == Decimal("0.00010000")
+
+
+def test_timestamps_are_fixed_width_utc_and_round_trip() -> None:
+    eastern = timezone(timedelta(hours=-5))
+    moment = datetime(2026, 3, 1, 19, 0, tzinfo=eastern)
+    assert format_ts(moment) == "2026-03-02T00:00:00.000000+00:00"
+    assert parse_ts(format_ts(moment)) == moment
+    assert len(format_ts(datetime(2026, 3, 2, tzinfo=UTC))) == len(format_ts(moment))
+
+
+@pytest.mark.parametrize(
+    ("value", "error", "message"),
+    [
+        ({"price": 0.1}, TypeError, "payload.price: float 0.1 refused"),
+        ({"a": {"b": [0, 2.5]}}, TypeError, r"payload.a.b\[1\]: float 2.5 refused"),
+        ({"qty": Decimal("Infinity")}, ValueError, "payload.qty: non-finite Decimal"),
+        ({"level": Level.HIGH}, TypeError, "payload.level: store <Level.HIGH: 2> by its name"),
+        ({"key": SecretStr("canary")}, TypeError, "payload.key: SecretStr cannot be journaled"),
+        ({"raw": b"bytes"}, TypeError, "payload.raw: bytes cannot be journaled"),
+        ({3: "x"}, TypeError, "payload: mapping key 3 is not a str"),
+        ({"t": datetime(2026, 1, 1)}, ValueError, "payload.t: naive datetime"),  # noqa: DTZ001
+    ],
+)
+def test_refused_values_name_their_place(
+    value: dict[object, object], error: type[Exception], message: str
+) -> None:
+    with pytest.raises(error, match=message):
+        encode(value)
+
+
+def test_a_payload_must_be_a_mapping() -> None:
+    with pytest.raises(TypeError, match="payload: expected a mapping, got list"):
+        encode_payload([1, 2])  # type: ignore[arg-type]
+
+
+async def test_secrets_never_reach_the_file(journal_path: pathlib.Path) -> None:
+    canary = "CANARY-SECRET-7f3a9c"
+    async with await Journal.open(journal_path, mode="sim", account="default") as journal:
+        with pytest.raises(TypeError, match="SecretStr cannot be journaled"):
+            journal.set_state("api", {"secret": SecretStr(canary)})
+        with pytest.raises(TypeError, match="SecretStr cannot be journaled"):
+            journal.append_event("Configured", {"key": SecretStr(canary)})
+        await journal.append_event("Configured", {"key": str(SecretStr(canary))})
+    everything = read_directory(journal_path.parent)
+    assert b"CANARY" not in everything
+    assert b"**********" in everything  # what str(SecretStr) shows instead of the value
