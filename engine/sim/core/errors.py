@@ -52,6 +52,16 @@ MSG_TIMEOUT = (
 MSG_UNEXPECTED_RESP = (
     "An unexpected response was received from the message bus. Execution status unknown."
 )
+MSG_OCO_BAD_PRICES = "The relationship of the prices for the orders is not correct."
+MSG_CANCEL_RESTRICTED = "Order was not canceled due to cancel restrictions."
+MSG_STP_NOT_ALLOWED = "This symbol does not allow the specified self-trade prevention mode."
+MSG_BAD_COMBO = "Combination of optional parameters invalid."
+MSG_REPLACE_FAILED = "Order cancel-replace failed."
+MSG_REPLACE_PARTIAL = "Order cancel-replace partially failed."
+MSG_NO_LIQUIDITY = "Order book liquidity is less than LOT_SIZE filter minimum quantity."
+DECIMAL_RANGE = r"^([0-9]{1,20})(\.[0-9]{1,20})?$"
+INTEGER_RANGE = r"^[0-9]{1,20}$"
+CLIENT_ID_RANGE = r"^[\.A-Z\:/a-z0-9_-]{1,36}$"
 
 
 def mandatory(name: str) -> SimError:
@@ -70,3 +80,39 @@ def filter_failure(filter_type: str) -> SimError:
 
 def invalid_param(name: str) -> SimError:
     return SimError(-1130, f"Data sent for parameter '{name}' is not valid.")
+
+
+def illegal_chars(name: str, legal_range: str) -> SimError:
+    return SimError(
+        -1100, f"Illegal characters found in parameter '{name}'; legal range is '{legal_range}'."
+    )
+
+
+def not_required(name: str) -> SimError:
+    return SimError(-1106, f"Parameter '{name}' sent when not required.")
+
+
+def one_of_required(first: str, second: str) -> SimError:
+    return SimError(-1102, f"Param '{first}' or '{second}' must be sent, but both were empty/null!")
+
+
+def order_rejected(msg: str) -> SimError:
+    """-2010 NEW_ORDER_REJECTED with the matching engine's message."""
+    return SimError(-2010, msg)
+
+
+def cancel_rejected(msg: str = MSG_UNKNOWN_ORDER) -> SimError:
+    """-2011 CANCEL_REJECTED with the matching engine's message."""
+    return SimError(-2011, msg)
+
+
+def no_such_order() -> SimError:
+    return SimError(-2013, MSG_NO_SUCH_ORDER)
+
+
+def bad_symbol() -> SimError:
+    return SimError(-1121, MSG_BAD_SYMBOL)
+
+
+def bad_key() -> SimError:
+    return SimError(-2015, MSG_BAD_KEY, 401)
