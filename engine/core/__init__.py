@@ -1,0 +1,1 @@
+"""The engine's pure vocabulary: types, symbol rules, reports, events and client order ids."""

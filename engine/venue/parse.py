@@ -1,0 +1,389 @@
+"""Binance JSON to reports: pure functions, strict about what they need, lenient about extras.
+
+Covers the user data stream (executionReport, outboundAccountPosition, balanceUpdate) and the
+REST shapes (order responses ACK/RESULT/FULL, cancels, GET /order, open and all orders,
+myTrades rows, account balances). Unknown extra fields are ignored; a missing field, a float
+where a decimal string belongs, or an unknown status raises `MalformedPayload`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any, TypeVar
+
+from engine.core.reports import (
+    BalanceDeltaReport,
+    BalanceReport,
+    FillReport,
+    OrderStatusReport,
+)
+from engine.core.times import utc_from_ms
+from engine.core.types import OrderState, OrderType, Side, TimeInForce
+from engine.core.wire import (
+    MalformedPayload,
+    bool_field,
+    decimal_field,
+    int_field,
+    optional_decimal,
+    optional_int,
+    optional_text,
+    require_mapping,
+    text_field,
+)
+
+__all__ = [
+    "AccountPosition",
+    "ExecutionUpdate",
+    "MalformedPayload",
+    "OrderResponse",
+    "parse_account",
+    "parse_account_position",
+    "parse_balance_update",
+    "parse_execution_report",
+    "parse_my_trade",
+    "parse_order",
+    "parse_order_response",
+    "parse_user_event",
+]
+
+E = TypeVar("E", bound=StrEnum)
+
+# Binance's order statuses that the desk's states absorb.
+_STATES: dict[str, OrderState] = {
+    "PENDING_NEW": OrderState.PENDING_NEW,
+    "NEW": OrderState.NEW,
+    "PARTIALLY_FILLED": OrderState.PARTIALLY_FILLED,
+    "FILLED": OrderState.FILLED,
+    "CANCELED": OrderState.CANCELED,
+    "REJECTED": OrderState.REJECTED,
+    "EXPIRED": OrderState.EXPIRED,
+    "EXPIRED_IN_MATCH": OrderState.EXPIRED,  # expired by self-trade prevention
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ExecutionUpdate:
+    """One executionReport: the order's status, and its fill when `x` is TRADE."""
+
+    status: OrderStatusReport
+    fill: FillReport | None
+
+
+@dataclass(frozen=True, slots=True)
+class OrderResponse:
+    """A POST /order response: the status (NEW at least for ACK) and the FULL response's fills."""
+
+    status: OrderStatusReport
+    fills: tuple[FillReport, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AccountPosition:
+    """One outboundAccountPosition: absolute balances of the assets that changed."""
+
+    balances: tuple[BalanceReport, ...]
+
+
+def _enum(kind: type[E], obj: Mapping[str, Any], key: str, what: str) -> E:
+    value = text_field(obj, key, what)
+    try:
+        return kind(value)
+    except ValueError:
+        raise MalformedPayload(f"{what}.{key}: unknown {kind.__name__} {value!r:.40}") from None
+
+
+def _state(obj: Mapping[str, Any], key: str, what: str) -> tuple[OrderState, str]:
+    raw = text_field(obj, key, what)
+    try:
+        return _STATES[raw], raw
+    except KeyError:
+        raise MalformedPayload(f"{what}.{key}: unknown order status {raw!r:.40}") from None
+
+
+def _time(obj: Mapping[str, Any], key: str, what: str) -> datetime:
+    return utc_from_ms(int_field(obj, key, what))
+
+
+def _list_id(obj: Mapping[str, Any], key: str, what: str) -> int | None:
+    value = optional_int(obj, key, what)
+    return None if value is None or value < 0 else value
+
+
+def _qty(obj: Mapping[str, Any], key: str, what: str) -> Decimal | None:
+    """An order quantity; zero (a MARKET order by quote quantity may show it) means unknown."""
+    qty = decimal_field(obj, key, what)
+    return None if qty == 0 else qty
+
+
+def _reason(value: str | None) -> str | None:
+    return None if value in (None, "NONE") else value
+
+
+def _expiry(raw_state: str, reason: str | None) -> str | None:
+    if reason is None and raw_state == "EXPIRED_IN_MATCH":
+        return "EXPIRED_IN_MATCH"
+    return reason
+
+
+def _commission(
+    obj: Mapping[str, Any], amount_key: str, asset_key: str, what: str
+) -> tuple[Decimal, str | None]:
+    amount = decimal_field(obj, amount_key, what)
+    asset = optional_text(obj, asset_key, what)
+    if asset is None and amount != 0:
+        raise MalformedPayload(f"{what}: commission {amount} without a commission asset")
+    return amount, asset
+
+
+# -- user data stream ---------------------------------------------------------------------------
+
+
+def parse_execution_report(msg: Mapping[str, Any]) -> ExecutionUpdate:
+    """An `executionReport` event (bare, as python-binance hands it over)."""
+    raw = require_mapping(msg, "executionReport")
+    what = "executionReport"
+    if raw.get("e") != "executionReport":
+        raise MalformedPayload(f"{what}: event type is {raw.get('e')!r:.40}")
+    symbol = text_field(raw, "s", what)
+    state, raw_state = _state(raw, "X", what)
+    execution_type = text_field(raw, "x", what)
+    side = _enum(Side, raw, "S", what)
+    order_id = int_field(raw, "i", what)
+    client_order_id = text_field(raw, "c", what)
+    transact_time = _time(raw, "T", what)
+    status = OrderStatusReport(
+        symbol=symbol,
+        client_order_id=client_order_id,
+        orig_client_order_id=optional_text(raw, "C", what),
+        order_id=order_id,
+        order_list_id=_list_id(raw, "g", what),
+        side=side,
+        type=_enum(OrderType, raw, "o", what),
+        time_in_force=_enum(TimeInForce, raw, "f", what),
+        qty=_qty(raw, "q", what),
+        price=optional_decimal(raw, "p", what),
+        stop_price=optional_decimal(raw, "P", what),
+        quote_qty=optional_decimal(raw, "Q", what),
+        trailing_delta=optional_int(raw, "d", what),
+        state=state,
+        cum_qty=decimal_field(raw, "z", what),
+        cum_quote=decimal_field(raw, "Z", what),
+        transact_time=transact_time,
+        execution_type=execution_type,
+        reject_reason=_reason(optional_text(raw, "r", what)),
+        expiry_reason=_expiry(raw_state, optional_text(raw, "eR", what)),
+    )
+    if execution_type != "TRADE":
+        return ExecutionUpdate(status, None)
+    trade_id = int_field(raw, "t", what)
+    if trade_id < 0:
+        raise MalformedPayload(f"{what}: TRADE without a trade id")
+    qty = decimal_field(raw, "l", what)
+    price = decimal_field(raw, "L", what)
+    quote = decimal_field(raw, "Y", what) if raw.get("Y") is not None else qty * price
+    commission, commission_asset = _commission(raw, "n", "N", what)
+    fill = FillReport(
+        symbol=symbol,
+        trade_id=trade_id,
+        order_id=order_id,
+        client_order_id=client_order_id,
+        side=side,
+        qty=qty,
+        price=price,
+        quote_qty=quote,
+        commission=commission,
+        commission_asset=commission_asset,
+        is_maker=bool_field(raw, "m", what),
+        time=transact_time,
+    )
+    return ExecutionUpdate(status, fill)
+
+
+def _balance(
+    entry: Any, asset_key: str, free_key: str, locked_key: str, time: datetime, what: str
+) -> BalanceReport:
+    item = require_mapping(entry, what)
+    return BalanceReport(
+        asset=text_field(item, asset_key, what),
+        free=decimal_field(item, free_key, what),
+        locked=decimal_field(item, locked_key, what),
+        time=time,
+    )
+
+
+def _entries(obj: Mapping[str, Any], key: str, what: str) -> Sequence[Any]:
+    value = obj.get(key)
+    if not isinstance(value, list):
+        raise MalformedPayload(f"{what}.{key}: expected a list")
+    return value
+
+
+def parse_account_position(msg: Mapping[str, Any]) -> AccountPosition:
+    """An `outboundAccountPosition`: absolute balances at `u`, the last account update."""
+    raw = require_mapping(msg, "outboundAccountPosition")
+    what = "outboundAccountPosition"
+    time = _time(raw, "u", what) if raw.get("u") is not None else _time(raw, "E", what)
+    return AccountPosition(
+        tuple(_balance(entry, "a", "f", "l", time, what) for entry in _entries(raw, "B", what))
+    )
+
+
+def parse_balance_update(msg: Mapping[str, Any]) -> BalanceDeltaReport:
+    """A `balanceUpdate` (deposit, withdrawal, transfer); the delta may be negative."""
+    raw = require_mapping(msg, "balanceUpdate")
+    what = "balanceUpdate"
+    return BalanceDeltaReport(
+        asset=text_field(raw, "a", what),
+        delta=decimal_field(raw, "d", what, signed=True),
+        time=_time(raw, "T", what),
+    )
+
+
+UserEvent = ExecutionUpdate | AccountPosition | BalanceDeltaReport
+
+
+def parse_user_event(msg: Mapping[str, Any]) -> UserEvent | None:
+    """Any user data stream event; None for kinds without a report (listStatus, ...).
+
+    Accepts the bare event or the WebSocket API's `{"subscriptionId", "event"}` envelope.
+    """
+    raw = require_mapping(msg, "user data event")
+    if "e" not in raw and isinstance(raw.get("event"), Mapping):
+        raw = raw["event"]
+    kind = raw.get("e")
+    if kind == "executionReport":
+        return parse_execution_report(raw)
+    if kind == "outboundAccountPosition":
+        return parse_account_position(raw)
+    if kind == "balanceUpdate":
+        return parse_balance_update(raw)
+    if not isinstance(kind, str):
+        raise MalformedPayload("user data event: no event type `e`")
+    return None
+
+
+# -- REST ---------------------------------------------------------------------------------------
+
+
+def _order_time(raw: Mapping[str, Any], what: str) -> datetime:
+    for key in ("transactTime", "updateTime", "time"):
+        if raw.get(key) is not None:
+            return _time(raw, key, what)
+    raise MalformedPayload(f"{what}: no transactTime, updateTime or time")
+
+
+def parse_order(body: Mapping[str, Any]) -> OrderStatusReport:
+    """An order as REST returns it: RESULT/FULL responses, cancels, GET /order, order lists."""
+    raw = require_mapping(body, "order")
+    what = "order"
+    state, raw_state = _state(raw, "status", what)
+    quote_key = "cummulativeQuoteQty" if "cummulativeQuoteQty" in raw else "cumulativeQuoteQty"
+    # Binance reports a negative cumulative quote for some historical orders: not available.
+    cum_quote = max(decimal_field(raw, quote_key, what, signed=True), Decimal(0))
+    qty_key = "origQty" if "origQty" in raw else "qty"
+    return OrderStatusReport(
+        symbol=text_field(raw, "symbol", what),
+        client_order_id=text_field(raw, "clientOrderId", what),
+        orig_client_order_id=optional_text(raw, "origClientOrderId", what),
+        order_id=int_field(raw, "orderId", what),
+        order_list_id=_list_id(raw, "orderListId", what),
+        side=_enum(Side, raw, "side", what),
+        type=_enum(OrderType, raw, "type", what),
+        time_in_force=_enum(TimeInForce, raw, "timeInForce", what),
+        qty=_qty(raw, qty_key, what),
+        price=optional_decimal(raw, "price", what),
+        stop_price=optional_decimal(raw, "stopPrice", what),
+        quote_qty=optional_decimal(raw, "origQuoteOrderQty", what),
+        trailing_delta=optional_int(raw, "trailingDelta", what),
+        state=state,
+        cum_qty=decimal_field(raw, "executedQty", what),
+        cum_quote=cum_quote,
+        transact_time=_order_time(raw, what),
+        expiry_reason=_expiry(raw_state, optional_text(raw, "expiryReason", what)),
+    )
+
+
+def parse_order_response(body: Mapping[str, Any]) -> OrderResponse:
+    """A POST /order response of any `newOrderRespType`.
+
+    An ACK carries no status; the order exists, so it is reported as NEW with nothing executed,
+    which can never move a better-informed order backwards.
+    """
+    raw = require_mapping(body, "order response")
+    what = "order response"
+    if "status" not in raw:
+        status = OrderStatusReport(
+            symbol=text_field(raw, "symbol", what),
+            client_order_id=text_field(raw, "clientOrderId", what),
+            order_id=int_field(raw, "orderId", what),
+            order_list_id=_list_id(raw, "orderListId", what),
+            state=OrderState.NEW,
+            cum_qty=Decimal(0),
+            cum_quote=Decimal(0),
+            transact_time=_time(raw, "transactTime", what),
+        )
+        return OrderResponse(status, ())
+    status = parse_order(raw)
+    fills = raw.get("fills") or []
+    if not isinstance(fills, list):
+        raise MalformedPayload(f"{what}.fills: expected a list")
+    return OrderResponse(status, tuple(_response_fill(status, entry) for entry in fills))
+
+
+def _response_fill(status: OrderStatusReport, entry: Any) -> FillReport:
+    what = "order response fill"
+    item = require_mapping(entry, what)
+    qty = decimal_field(item, "qty", what)
+    price = decimal_field(item, "price", what)
+    commission, commission_asset = _commission(item, "commission", "commissionAsset", what)
+    assert status.side is not None  # parse_order always sets it
+    return FillReport(
+        symbol=status.symbol,
+        trade_id=int_field(item, "tradeId", what),
+        order_id=status.order_id,
+        client_order_id=status.client_order_id,
+        side=status.side,
+        qty=qty,
+        price=price,
+        quote_qty=qty * price,
+        commission=commission,
+        commission_asset=commission_asset,
+        # The response lists the trades made while placing the order: it took liquidity.
+        is_maker=False,
+        time=status.transact_time,
+    )
+
+
+def parse_my_trade(row: Mapping[str, Any]) -> FillReport:
+    """One GET /myTrades row; it has no client order id (map it by order id)."""
+    raw = require_mapping(row, "myTrades row")
+    what = "myTrades row"
+    commission, commission_asset = _commission(raw, "commission", "commissionAsset", what)
+    return FillReport(
+        symbol=text_field(raw, "symbol", what),
+        trade_id=int_field(raw, "id", what),
+        order_id=int_field(raw, "orderId", what),
+        side=Side.BUY if bool_field(raw, "isBuyer", what) else Side.SELL,
+        qty=decimal_field(raw, "qty", what),
+        price=decimal_field(raw, "price", what),
+        quote_qty=decimal_field(raw, "quoteQty", what),
+        commission=commission,
+        commission_asset=commission_asset,
+        is_maker=bool_field(raw, "isMaker", what),
+        time=_time(raw, "time", what),
+    )
+
+
+def parse_account(body: Mapping[str, Any]) -> list[BalanceReport]:
+    """GET /account: every balance, stamped with the account's `updateTime`."""
+    raw = require_mapping(body, "account")
+    what = "account"
+    time = _time(raw, "updateTime", what)
+    return [
+        _balance(entry, "asset", "free", "locked", time, f"{what}.balances")
+        for entry in _entries(raw, "balances", what)
+    ]
