@@ -59,6 +59,7 @@ class Exchange:
         config: ExchangeConfig | None = None,
     ) -> None:
         self._v = Venue(clock, seed, symbols or default_symbols(), config or ExchangeConfig())
+        self._tracker = persist.Tracker()
         for market in self._v.markets.values():
             market.start(self._v.config, self._v.now)
 
@@ -472,7 +473,24 @@ class Exchange:
         }
 
     def to_state(self) -> dict[str, Any]:
+        """The complete state (costs time in proportion to the history)."""
         return persist.dump(self._v)
+
+    def state_delta(self) -> dict[str, Any]:
+        """The small state plus the orders, order lists and trades created or changed since
+        the previous call, with "full": True when it is the whole state (the first call, or
+        the first after from_state without mark_saved). One consumer: the state store."""
+        return self._tracker.delta(self._v)
+
+    def mark_saved(self) -> None:
+        """The store holds this exchange as it is now (it was just loaded from there): the
+        next state_delta lists only the changes from here on."""
+        self._tracker.mark_saved(self._v)
+
+    def has_record_changes(self) -> bool:
+        """Whether orders, order lists or trades changed since the last state_delta (e.g.
+        resting orders the market filled): such changes deserve a prompt write."""
+        return self._tracker.has_changes(self._v)
 
     @classmethod
     def from_state(
@@ -480,4 +498,5 @@ class Exchange:
     ) -> Exchange:
         exchange = cls.__new__(cls)
         exchange._v = persist.load(state, clock, symbols)
+        exchange._tracker = persist.Tracker()
         return exchange

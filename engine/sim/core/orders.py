@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -77,22 +77,89 @@ class Order:
         return self.working_time != -1
 
     def to_state(self) -> dict[str, Any]:
-        data = asdict(self)
-        for name in _ORDER_DECIMALS:
-            if data[name] is not None:
-                data[name] = str(data[name])
-        return data
+        """Every field, decimals as strings (written out: dataclasses.asdict deep-copies
+        slowly, and the store calls this for each changed order)."""
+        return {
+            "symbol": self.symbol,
+            "order_id": self.order_id,
+            "account_id": self.account_id,
+            "client_order_id": self.client_order_id,
+            "side": self.side,
+            "type": self.type,
+            "time_in_force": self.time_in_force,
+            "orig_qty": str(self.orig_qty),
+            "price": str(self.price),
+            "stop_price": str(self.stop_price),
+            "quote_order_qty": str(self.quote_order_qty),
+            "stp_mode": self.stp_mode,
+            "time": self.time,
+            "update_time": self.update_time,
+            "trailing_delta": self.trailing_delta,
+            "trailing_time": self.trailing_time,
+            "trail_extreme": _opt_str(self.trail_extreme),
+            "iceberg_qty": _opt_str(self.iceberg_qty),
+            "strategy_id": self.strategy_id,
+            "strategy_type": self.strategy_type,
+            "order_list_id": self.order_list_id,
+            "working_time": self.working_time,
+            "status": self.status,
+            "executed_qty": str(self.executed_qty),
+            "cum_quote": str(self.cum_quote),
+            "prevented_qty": str(self.prevented_qty),
+            "prevented_match_id": self.prevented_match_id,
+            "expiry_reason": self.expiry_reason,
+            "triggered": self.triggered,
+            "resting": self.resting,
+            "lock_asset": self.lock_asset,
+            "locked": str(self.locked),
+            "seq": self.seq,
+        }
 
     @classmethod
     def from_state(cls, data: dict[str, Any]) -> Order:
-        values = dict(data)
-        for name in _ORDER_DECIMALS:
-            if values.get(name) is not None:
-                values[name] = Decimal(values[name])
-        return cls(**values)
+        return cls(
+            symbol=data["symbol"],
+            order_id=data["order_id"],
+            account_id=data["account_id"],
+            client_order_id=data["client_order_id"],
+            side=data["side"],
+            type=data["type"],
+            time_in_force=data["time_in_force"],
+            orig_qty=Decimal(data["orig_qty"]),
+            price=Decimal(data["price"]),
+            stop_price=Decimal(data["stop_price"]),
+            quote_order_qty=Decimal(data["quote_order_qty"]),
+            stp_mode=data["stp_mode"],
+            time=data["time"],
+            update_time=data["update_time"],
+            trailing_delta=data["trailing_delta"],
+            trailing_time=data["trailing_time"],
+            trail_extreme=_opt_decimal(data["trail_extreme"]),
+            iceberg_qty=_opt_decimal(data["iceberg_qty"]),
+            strategy_id=data["strategy_id"],
+            strategy_type=data["strategy_type"],
+            order_list_id=data["order_list_id"],
+            working_time=data["working_time"],
+            status=data["status"],
+            executed_qty=Decimal(data["executed_qty"]),
+            cum_quote=Decimal(data["cum_quote"]),
+            prevented_qty=Decimal(data["prevented_qty"]),
+            prevented_match_id=data["prevented_match_id"],
+            expiry_reason=data["expiry_reason"],
+            triggered=data["triggered"],
+            resting=data["resting"],
+            lock_asset=data["lock_asset"],
+            locked=Decimal(data["locked"]),
+            seq=data["seq"],
+        )
 
 
-_ORDER_DECIMALS = tuple(f.name for f in fields(Order) if f.type in ("Decimal", "Decimal | None"))
+def _opt_str(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def _opt_decimal(value: str | None) -> Decimal | None:
+    return None if value is None else Decimal(value)
 
 
 @dataclass(slots=True)
@@ -116,13 +183,35 @@ class OrderList:
         return self.list_order_status == "EXECUTING"
 
     def to_state(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["locked"] = str(self.locked)
-        return data
+        return {
+            "order_list_id": self.order_list_id,
+            "symbol": self.symbol,
+            "account_id": self.account_id,
+            "list_client_order_id": self.list_client_order_id,
+            "transaction_time": self.transaction_time,
+            "order_ids": list(self.order_ids),
+            "lock_asset": self.lock_asset,
+            "locked": str(self.locked),
+            "list_status_type": self.list_status_type,
+            "list_order_status": self.list_order_status,
+            "contingency_type": self.contingency_type,
+        }
 
     @classmethod
     def from_state(cls, data: dict[str, Any]) -> OrderList:
-        return cls(**{**data, "locked": Decimal(data["locked"])})
+        return cls(
+            order_list_id=data["order_list_id"],
+            symbol=data["symbol"],
+            account_id=data["account_id"],
+            list_client_order_id=data["list_client_order_id"],
+            transaction_time=data["transaction_time"],
+            order_ids=list(data["order_ids"]),
+            lock_asset=data["lock_asset"],
+            locked=Decimal(data["locked"]),
+            list_status_type=data["list_status_type"],
+            list_order_status=data["list_order_status"],
+            contingency_type=data["contingency_type"],
+        )
 
 
 @dataclass(slots=True)

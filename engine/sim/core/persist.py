@@ -1,9 +1,18 @@
-"""The core's complete state as JSON-ready data, and the Venue rebuilt from it."""
+"""The core's state as JSON-ready data, whole or as the changes since the last save, and back.
+
+A state (`dump`) holds the small part (config, symbols, clock marks, id counters, RNG states,
+markets, accounts, keys, ledgers) and the history: "orders", "lists" and "trades". A delta
+(`Tracker.delta`) has the same keys and the same row formats, with the whole small part but only
+the history rows created or changed since the previous delta, plus "full": whether it is the
+whole state (then a store replaces what it holds instead of adding to it).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable, Reversible
 from decimal import Decimal
-from typing import Any
+from itertools import islice
+from typing import Any, TypeVar
 
 from engine.sim.core.accounts import Account, ApiKey
 from engine.sim.core.clock import Clock
@@ -14,6 +23,9 @@ from engine.sim.core.symbols import SymbolSpec
 from engine.sim.core.venue import Venue
 
 STATE_VERSION = 1
+HISTORY_KEYS = ("orders", "lists", "trades")
+
+_T = TypeVar("_T")
 
 
 def _ledger(ledger: dict[str, Decimal]) -> dict[str, str]:
@@ -25,6 +37,15 @@ def dump(v: Venue) -> dict[str, Any]:
     trades = sorted(
         (t for batch in v.trades.values() for t in batch), key=lambda t: (t.time, t.trade_id)
     )
+    return small_state(v) | {
+        "orders": [order.to_state() for order in v.orders.values()],
+        "lists": [order_list.to_state() for order_list in v.lists.values()],
+        "trades": [t.to_state() for t in trades],
+    }
+
+
+def small_state(v: Venue) -> dict[str, Any]:
+    """The state without the history: its size does not grow with the orders placed."""
     return {
         "version": STATE_VERSION,
         "seed": v.seed,
@@ -36,9 +57,6 @@ def dump(v: Venue) -> dict[str, Any]:
         "markets": {symbol: market.to_state() for symbol, market in v.markets.items()},
         "accounts": [account.to_state() for account in v.accounts.values()],
         "keys": [key.to_state() for key in v.keys.values()],
-        "orders": [order.to_state() for order in v.orders.values()],
-        "lists": [order_list.to_state() for order_list in v.lists.values()],
-        "trades": [t.to_state() for t in trades],
         "next_order_id": dict(v.next_order_id),
         "next_trade_id": dict(v.next_trade_id),
         "next_prevented_id": dict(v.next_prevented_id),
@@ -47,6 +65,146 @@ def dump(v: Venue) -> dict[str, Any]:
         "house": _ledger(v.house),
         "funded": _ledger(v.funded),
     }
+
+
+# -- row keys: what identifies a history row in a store -------------------------------------
+
+
+def order_key(row: dict[str, Any]) -> tuple[str, int]:
+    return row["symbol"], row["order_id"]
+
+
+def list_key(row: dict[str, Any]) -> int:
+    key: int = row["order_list_id"]
+    return key
+
+
+def trade_key(row: list[Any]) -> tuple[str, int, bool]:
+    """(symbol, trade id, is buyer): both sides of one fill share the symbol and trade id."""
+    return row[0], row[1], row[11]
+
+
+def trade_time(row: list[Any]) -> int:
+    time: int = row[10]
+    return time
+
+
+class Tracker:
+    """What the last delta covered of one venue, so that the next lists only what changed.
+
+    Orders, lists and trades are append-only in the venue, so the new ones are the tails past
+    the counts covered. Existing orders and lists change only in operations that report the
+    order to its owner (`Venue.report` marks them), except a trailing stop's extreme, which
+    moves silently with the market: those few orders are compared with their last values.
+    One tracker has one consumer: each delta is relative to the previous one.
+    """
+
+    def __init__(self) -> None:
+        self.full = True  # nothing covered yet: the next delta is the whole state
+        self.orders = 0
+        self.lists = 0
+        self.trades: dict[tuple[int, str], int] = {}
+        self.trailing: dict[tuple[str, int], tuple[Decimal | None, int]] = {}
+
+    def mark_saved(self, v: Venue) -> None:
+        """The venue as it is now is saved: the next delta starts from here."""
+        self.full = False
+        self.orders = len(v.orders)
+        self.lists = len(v.lists)
+        self.trades = {key: len(batch) for key, batch in v.trades.items()}
+        self._trailing_changes(v)
+        v.changed_orders = {}
+        v.changed_lists = set()
+
+    def delta(self, v: Venue) -> dict[str, Any]:
+        """The small state and the history rows created or changed since the last delta;
+        costs time in proportion to the changes, not to the history."""
+        if self.full:
+            state = dump(v)
+            self.mark_saved(v)
+            return state | {"full": True}
+        new_orders = _tail(v.orders.values(), len(v.orders) - self.orders)
+        new_ids = {(o.symbol, o.order_id) for o in new_orders}
+        changed = {
+            **v.changed_orders,
+            **{(o.symbol, o.order_id): o for o in self._trailing_changes(v)},
+        }
+        # Existing rows first, then the new ones in creation order: a store keeps that order.
+        orders = [o for key, o in changed.items() if key not in new_ids] + new_orders
+        new_lists = _tail(v.lists.values(), len(v.lists) - self.lists)
+        new_list_ids = {lst.order_list_id for lst in new_lists}
+        lists = [
+            v.lists[list_id]
+            for list_id in sorted(v.changed_lists - new_list_ids)
+            if list_id in v.lists
+        ] + new_lists
+        trades: list[Trade] = []
+        for key, batch in v.trades.items():
+            seen = self.trades.get(key, 0)
+            if len(batch) > seen:
+                trades.extend(batch[seen:])
+                self.trades[key] = len(batch)
+        self.orders = len(v.orders)
+        self.lists = len(v.lists)
+        v.changed_orders = {}
+        v.changed_lists = set()
+        return small_state(v) | {
+            "orders": [o.to_state() for o in orders],
+            "lists": [lst.to_state() for lst in lists],
+            "trades": [t.to_state() for t in trades],
+            "full": False,
+        }
+
+    def has_changes(self, v: Venue) -> bool:
+        """Whether an order, list or trade was created or reported since the last delta."""
+        return (
+            self.full
+            or bool(v.changed_orders)
+            or len(v.orders) > self.orders
+            or len(v.lists) > self.lists
+        )
+
+    def _trailing_changes(self, v: Venue) -> list[Order]:
+        """Waiting trailing stops whose extreme moved since the last look."""
+        marks: dict[tuple[str, int], tuple[Decimal | None, int]] = {}
+        moved: list[Order] = []
+        for books in v.books.values():
+            for order in books.stops.trailing:
+                key = (order.symbol, order.order_id)
+                marks[key] = (order.trail_extreme, order.trailing_time)
+                if self.trailing.get(key) != marks[key]:
+                    moved.append(order)
+        self.trailing = marks
+        return moved
+
+
+def _tail(values: Reversible[_T], count: int) -> list[_T]:
+    """The last `count` of an insertion-ordered dict's values, oldest first."""
+    if count <= 0:
+        return []
+    newest_first = list(islice(reversed(values), count))
+    newest_first.reverse()
+    return newest_first
+
+
+def merge_deltas(older: dict[str, Any], newer: dict[str, Any]) -> dict[str, Any]:
+    """One delta with the effect of writing `older` then `newer` (a write that failed is
+    retried with the next delta): the newer small state and rows, first positions kept."""
+    if newer["full"]:
+        return newer
+    return newer | {
+        "full": older["full"],
+        "orders": _union(older["orders"], newer["orders"], order_key),
+        "lists": _union(older["lists"], newer["lists"], list_key),
+        "trades": _union(older["trades"], newer["trades"], trade_key),
+    }
+
+
+def _union(older: list[_T], newer: list[_T], key: Callable[[_T], Hashable]) -> list[_T]:
+    rows: dict[Hashable, _T] = {}
+    for row in (*older, *newer):
+        rows[key(row)] = row  # an existing key keeps its position and takes the newer row
+    return list(rows.values())
 
 
 def load(state: dict[str, Any], clock: Clock, symbols: list[SymbolSpec] | None) -> Venue:

@@ -90,6 +90,11 @@ class Venue:
         self._user_out: dict[int, list[dict[str, Any]]] = {}
         self._market_out: list[tuple[str, dict[str, Any]]] = []
         self._touched: set[str] = set()
+        # Orders and OCO lists reported since the last state delta (persist.Tracker): every
+        # change of an existing order is reported to its owner in the same operation, so these
+        # are the existing records that changed (trailing stops' extremes excepted, see there).
+        self.changed_orders: dict[tuple[str, int], Order] = {}
+        self.changed_lists: set[int] = set()
 
     # -- operations and event delivery ---------------------------------------------------
 
@@ -113,6 +118,9 @@ class Venue:
         self._user_out.setdefault(account_id, []).append(event)
 
     def report(self, order: Order, detail: ExecDetail) -> None:
+        self.changed_orders[(order.symbol, order.order_id)] = order
+        if order.order_list_id != -1:
+            self.changed_lists.add(order.order_list_id)
         if self.wants_user_events(order.account_id):
             self.user_event(order.account_id, events.execution_report(order, detail, self.now))
 

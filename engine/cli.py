@@ -1,0 +1,223 @@
+"""The `spotdesk` command line."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import pathlib
+import signal
+import sys
+import textwrap
+from collections.abc import Sequence
+
+from engine.commands import register as register_engine_commands
+from engine.commands.exitcodes import EPILOG
+from engine.config import SimSettings, default_data_dir
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+
+DEFAULT_SIM_PORT: int = SimSettings.model_fields["port"].default
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is between 0 and 65535, not {value}")
+    return value
+
+
+class _HelpFormatter(argparse.HelpFormatter):
+    """argparse's formatter, without breaking words such as "python-binance" at the hyphen."""
+
+    def _split_lines(self, text: str, width: int) -> list[str]:
+        return textwrap.wrap(" ".join(text.split()), width, break_on_hyphens=False)
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        # A line indented by one or two spaces (a row of the exit-code table) starts a new
+        # paragraph; unindented or deeper-indented lines continue the one before.
+        paragraphs: list[str] = []
+        for line in text.strip("\n").splitlines():
+            indent_width = len(line) - len(line.lstrip())
+            if 0 < indent_width <= 2 or not paragraphs:
+                paragraphs.append(line)
+            else:
+                paragraphs[-1] += " " + line
+        return "\n".join(
+            textwrap.fill(
+                " ".join(p.split()),
+                width,
+                initial_indent=indent + (" " * (len(p) - len(p.lstrip()))),
+                subsequent_indent=indent + ("     " if p.startswith(" ") else ""),
+                break_on_hyphens=False,
+            )
+            for p in paragraphs
+        )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="spotdesk",
+        formatter_class=_HelpFormatter,
+        description="An operator desk for trading on Binance Spot, with an embedded "
+        "Binance-compatible exchange for rehearsal. For now, running spotdesk without a "
+        "command starts the embedded exchange, like 'spotdesk sim'; the desk will take "
+        "its place.",
+        epilog=EPILOG,
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sim = commands.add_parser(
+        "sim",
+        formatter_class=_HelpFormatter,
+        help="run the embedded Binance Spot exchange",
+        description="Run the embedded Binance Spot exchange until Ctrl-C or SIGTERM. It speaks "
+        "Binance's REST API, WebSocket API and market streams on one port, so python-binance "
+        "and other Binance clients can trade against it; its state survives restarts.",
+    )
+    add_sim_arguments(sim)
+    sim.set_defaults(run=_run_sim)
+    register_engine_commands(commands)
+    return parser
+
+
+def add_sim_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default: %(default)s); the admin API always answers "
+        "loopback clients only",
+    )
+    parser.add_argument(
+        "--port",
+        type=_port,
+        default=DEFAULT_SIM_PORT,
+        help="port to listen on; 0 picks a free one (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=1,
+        help="seed of the price paths of a new exchange (default: %(default)s); a restored "
+        "state keeps its own",
+    )
+    parser.add_argument(
+        "--state",
+        type=pathlib.Path,
+        default=None,
+        metavar="FILE",
+        help="SQLite file holding the exchange's state (default: sim.sqlite in the spotdesk "
+        "data directory, $XDG_DATA_HOME/spotdesk or ~/.local/share/spotdesk)",
+    )
+    parser.add_argument(
+        "--api-key",
+        default=None,
+        help="API key of the demo account (default: generated on the first start, then kept)",
+    )
+    parser.add_argument(
+        "--api-secret",
+        default=None,
+        help="HMAC secret of that key (default: generated with the key)",
+    )
+    parser.add_argument(
+        "--frozen-market",
+        action="store_true",
+        help="keep prices still unless moved through the admin API",
+    )
+
+
+def _banner(sim: object, state: pathlib.Path) -> str:
+    from engine.sim.runner import SimServer
+
+    assert isinstance(sim, SimServer)
+    return "\n".join(
+        [
+            "spotdesk sim: the embedded Binance Spot exchange is running.",
+            f"  REST           {sim.url}/api/v3/  (and {sim.url}/sapi/v1/)",
+            f"  WebSocket API  {sim.ws_api_url}",
+            f"  Streams        {sim.stream_url}ws/<stream>  {sim.stream_url}stream?streams=a/b",
+            f"  Admin          {sim.url}/_sim/  (loopback clients only)",
+            f"  State          {state}",
+            "",
+            f"Demo account {sim.demo_account_id}:",
+            f"  API key        {sim.api_key}",
+            f"  API secret     {sim.api_secret}",
+            "",
+            "With python-binance 1.0.37:",
+            "  from binance import AsyncClient, BinanceSocketManager",
+            "  Sim = type('Sim', (AsyncClient,), {",
+            f"      'API_URL': '{sim.url}/api',",
+            f"      'MARGIN_API_URL': '{sim.url}/sapi',",
+            f"      'WS_API_URL': '{sim.ws_api_url}'}})",
+            "  client = await Sim.create(API_KEY, API_SECRET)",
+            "  sockets = BinanceSocketManager(client)",
+            f"  sockets.STREAM_URL = '{sim.stream_url}'",
+            "",
+            "Press Ctrl-C to stop.",
+        ]
+    )
+
+
+async def run_sim(args: argparse.Namespace) -> int:
+    from engine.sim.runner import SimServer, SimStartError
+
+    state = args.state if args.state is not None else default_data_dir() / "sim.sqlite"
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    sim = SimServer(
+        host=args.host,
+        port=args.port,
+        seed=args.seed,
+        state_path=state,
+        api_key=args.api_key,
+        api_secret=args.api_secret,
+        frozen_market=args.frozen_market,
+    )
+    try:
+        await sim.start()
+    except SimStartError as error:
+        print(f"spotdesk sim: {error}", file=sys.stderr)
+        return EXIT_FAILURE
+    try:
+        print(_banner(sim, state), flush=True)
+        await stop.wait()
+    finally:
+        await sim.stop()
+    print("spotdesk sim: stopped; state saved.", flush=True)
+    return EXIT_OK
+
+
+def _run_sim(args: argparse.Namespace) -> int:
+    try:
+        return asyncio.run(run_sim(args))
+    except KeyboardInterrupt:
+        return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """The console script `spotdesk`; returns the exit code."""
+    parser = build_parser()
+    words = list(argv if argv is not None else sys.argv[1:])
+    if not words or (words[0].startswith("-") and words[0] not in ("-h", "--help")):
+        # No command means the embedded exchange for now (the desk will take its place).
+        words = ["sim", *words]
+    args = parser.parse_args(words)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        code: int = args.run(args)
+    except Exception as error:  # one clear line, never a traceback with local state
+        print(f"spotdesk: {error.__class__.__name__}: {error}", file=sys.stderr)
+        return EXIT_FAILURE
+    return code
+
+
+if __name__ == "__main__":
+    with contextlib.suppress(BrokenPipeError):
+        sys.exit(main())

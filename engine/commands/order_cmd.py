@@ -1,0 +1,114 @@
+"""`spotdesk order buy|sell`: one order through the engine's risk checks, previewed and confirmed.
+
+The order is rounded toward safety with the symbol's filters (see `preview.py`) and shown; it
+is sent only after the operator types the side (or with --yes), with the values shown, so what
+goes out is what was confirmed. Nothing reaches the engine's order path before that.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+
+from engine.commands.exitcodes import EPILOG, EXIT_REFUSED, EXIT_USAGE
+from engine.commands.inputs import POSITIVE_DECIMAL, SYMBOL
+from engine.commands.preview import OrderWanted, PreviewRefused, preview
+from engine.commands.session import (
+    can_ask,
+    complain,
+    confirm,
+    engine_client,
+    execute,
+    report,
+    say,
+)
+from engine.config import Settings
+from engine.service.api import CommandName
+
+TYPES = {"market": "market", "limit": "limit", "limit-maker": "limit_maker"}
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    order = subparsers.add_parser(
+        "order",
+        help="place one order (previewed, then confirmed)",
+        description="Place one order through the same risk checks as the desk. The order is "
+        "rounded to the symbol's filters toward safety and shown before anything is sent; "
+        "type the side (BUY or SELL) to send it, or pass --yes. Without a terminal, --yes is "
+        "required.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    order.add_argument("side", choices=("buy", "sell"), metavar="buy|sell")
+    order.add_argument("symbol", type=SYMBOL, metavar="SYMBOL")
+    order.add_argument(
+        "qty", type=POSITIVE_DECIMAL, nargs="?", metavar="QTY", help="base asset quantity"
+    )
+    order.add_argument(
+        "--type",
+        choices=tuple(TYPES),
+        default=None,
+        help="order type (default: limit with --price, market without)",
+    )
+    order.add_argument("--price", type=POSITIVE_DECIMAL, metavar="P", help="limit price")
+    order.add_argument(
+        "--quote-qty",
+        type=POSITIVE_DECIMAL,
+        metavar="Q",
+        help="market orders only: spend (buy) or receive (sell) this much of the quote asset "
+        "instead of giving QTY",
+    )
+    order.add_argument(
+        "--tif", choices=("GTC", "IOC", "FOK"), help="limit orders only (default: GTC)"
+    )
+    order.add_argument("--yes", action="store_true", help="send without asking")
+    order.set_defaults(run=_order, parser=order)
+
+
+def wanted_order(args: argparse.Namespace) -> OrderWanted:
+    """The order the command line asks for; a usage error (exit 2) if the options clash."""
+    parser: argparse.ArgumentParser = args.parser
+    kind = args.type or ("limit" if args.price is not None else "market")
+    if (args.qty is None) == (args.quote_qty is None):
+        parser.error("give QTY or --quote-qty (one of them)")
+    if args.quote_qty is not None and kind != "market":
+        parser.error("--quote-qty goes with market orders only")
+    if kind == "market" and args.price is not None:
+        parser.error("a market order takes no --price")
+    if kind != "market" and args.price is None:
+        parser.error(f"a {kind} order needs --price")
+    if args.tif is not None and kind != "limit":
+        parser.error("--tif goes with limit orders only")
+    return OrderWanted(
+        symbol=args.symbol,
+        side=args.side.upper(),
+        kind=TYPES[kind],
+        qty=args.qty,
+        quote_qty=args.quote_qty,
+        price=args.price,
+        time_in_force=(args.tif or "GTC") if kind == "limit" else None,
+    )
+
+
+def _order(args: argparse.Namespace) -> int:
+    wanted = wanted_order(args)
+    if not args.yes and not can_ask():
+        complain("refusing to send an order unconfirmed: no terminal to ask on; add --yes")
+        return EXIT_USAGE
+
+    async def work(settings: Settings) -> int:
+        async with engine_client(settings) as client:
+            try:
+                shown = preview(wanted, await client.snapshot())
+            except PreviewRefused as refusal:
+                complain(f"{'usage' if refusal.usage else 'refused'}: {refusal}")
+                return EXIT_USAGE if refusal.usage else EXIT_REFUSED
+            say(shown.text)
+            if not args.yes:
+                prompt = f"Type {wanted.side} to send this order, anything else cancels: "
+                if not await asyncio.to_thread(confirm, prompt, wanted.side):
+                    complain("not confirmed; nothing sent")
+                    return EXIT_REFUSED
+            return report(await client.command(CommandName.SUBMIT_ORDER, shown.order.args()))
+
+    return execute(work)

@@ -1,0 +1,412 @@
+"""The engine: journal, venue, order book, ledger and streams composed into one service.
+
+`start()` opens the journal and rebuilds the book and the ledger from it, starts the venue,
+reads the symbols' rules, subscribes the user stream (so nothing falls between the start-up
+reconciliation and the first event), reconciles until clean (trading stays blocked until then;
+start fails after `start_reconcile_attempts` unclean runs), then streams marks and keeps
+reconciling after every gap and periodically. Commands come in through `command()`, state goes
+out through `snapshot()` and the ordered `events()` stream. `stop()` is graceful: streams
+closed, journal flushed, and no order is ever cancelled on the way out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import logging
+import random
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from typing import Any
+
+from engine.config import Mode, Settings
+from engine.core.wire import MalformedPayload
+from engine.journal import Journal, JournalError
+from engine.service.api import CommandName, CommandResult, Outcome
+from engine.service.assembly import EngineStartError, assemble
+from engine.service.cancels import CancelCommands
+from engine.service.events import EngineAlarm, ReconcileFinished, StreamHealthChanged
+from engine.service.gate import TradingGate
+from engine.service.health import VenueLink
+from engine.service.inprocess import InProcessClient
+from engine.service.options import EngineOptions
+from engine.service.orders import OrderCommands
+from engine.service.parts import Parts
+from engine.service.port import VenuePort
+from engine.service.profile import credentials_from, journal_path
+from engine.service.reconcile import Reconciler, ReconcileReport
+from engine.service.scheduling import ReconcileScheduler
+from engine.service.settle import Settler
+from engine.service.snapshot import build_snapshot
+from engine.service.tasks import TaskKeeper
+from engine.service.trading import TradingControl
+from engine.venue.binance import BinanceVenue, VenueOptions
+from engine.venue.endpoints import endpoints_for
+from engine.venue.errors import VenueError
+from engine.venue.health import StreamGap, StreamHealth, StreamStatus
+from engine.venue.parse import AccountPosition, ExecutionUpdate, parse_user_event
+from engine.venue.timing import Clock, SystemClock
+
+log = logging.getLogger(__name__)
+
+JournalOpener = Callable[[], Awaitable[Journal]]
+
+
+class EngineNotRunning(RuntimeError):
+    """The engine has not started, or has stopped."""
+
+
+class Engine:
+    """One account in one mode; see the module docstring."""
+
+    def __init__(
+        self,
+        *,
+        venue: VenuePort,
+        open_journal: JournalOpener,
+        clock: Clock,
+        rng: random.Random,
+        options: EngineOptions,
+    ) -> None:
+        self._venue = venue
+        self._open_journal = open_journal
+        self._clock = clock
+        self._rng = rng
+        self.options = options
+        self._gate = TradingGate()
+        self._trading = TradingControl(self._gate, clock, lambda: self._parts)
+        self._tasks = TaskKeeper()
+        self._link = VenueLink(clock)
+        self._parts: Parts | None = None
+        self._journal: Journal | None = None
+        self._scheduler: ReconcileScheduler | None = None
+        self._reconciler: Reconciler | None = None
+        self._orders: OrderCommands | None = None
+        self._cancels: CancelCommands | None = None
+        self._last_reconcile: dict[str, Any] = {
+            "last_at": None,
+            "last_clean": None,
+            "last_summary": None,
+        }
+        self._user_connected = asyncio.Event()
+        self._started = False
+        self._stopping = False
+        self._stopper: asyncio.Task[None] | None = None
+        self.stopped = asyncio.Event()
+
+    @property
+    def client(self) -> InProcessClient:
+        """This engine's `EngineClient` (what the control server serves)."""
+        return InProcessClient(self)
+
+    async def close(self) -> None:
+        """Same as `stop()`."""
+        await self.stop()
+
+    @property
+    def parts(self) -> Parts:
+        if self._parts is None or self._stopping:
+            raise EngineNotRunning("the engine is not running")
+        return self._parts
+
+    # -- life ----------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        if self._journal is not None:
+            raise RuntimeError("the engine was already started")
+        self._journal = await self._open_journal()
+        try:
+            try:
+                await self._venue.start()
+            except VenueError as error:
+                raise EngineStartError(f"the exchange cannot be reached: {error}") from None
+            await self._start_parts(self._journal)
+        except BaseException:
+            await self._shutdown()
+            raise
+
+    async def _start_parts(self, journal: Journal) -> None:
+        try:
+            assembled = await assemble(
+                journal=journal,
+                venue=self._venue,
+                link=self._link,
+                clock=self._clock,
+                options=self.options,
+                gate=self._gate,
+                tasks=self._tasks,
+                halt=self._trading.halt,
+                on_journal_failure=self._trading.journal_failed,
+            )
+        except VenueError as error:
+            raise EngineStartError(f"the exchange did not answer at start: {error}") from None
+        parts = self._parts = assembled.parts
+        settler = Settler(parts)
+        self._reconciler = Reconciler(parts, settler, assembled.adoptions)
+        self._orders = OrderCommands(parts, settler, self._refresh_rules)
+        self._cancels = CancelCommands(parts, settler)
+        self._scheduler = ReconcileScheduler(
+            self._reconcile_once,
+            self._gate,
+            self._tasks,
+            retry_s=self.options.reconcile_retry_s,
+            interval_s=self.options.reconcile_interval_s,
+        )
+        for cid in assembled.in_flight:  # maybe sent before a crash: settle by query
+            parts.pipeline.record(parts.book.mark_unknown(cid))
+        user = self._venue.user_stream(
+            self._on_user_event,
+            rng=self._rng,
+            on_status=self._on_stream_status,
+            on_gap=self._on_gap,
+            config=self.options.user_stream,
+        )
+        self._link.streams["user"] = user
+        user.start()
+        await self._wait_user_stream()
+        await self._first_reconcile(self._scheduler)
+        self._started = True
+        if self.options.market_data and parts.symbols:
+            market = self._venue.market_stream(
+                parts.symbols,
+                parts.marks,
+                rng=self._rng,
+                on_status=self._on_stream_status,
+                config=self.options.market_stream,
+            )
+            self._link.streams["market"] = market
+            market.start()
+        self._scheduler.start()
+
+    async def _wait_user_stream(self) -> None:
+        try:
+            await asyncio.wait_for(
+                self._user_connected.wait(), self.options.stream_connect_timeout_s
+            )
+        except TimeoutError:
+            log.warning("user stream not connected at start; reconciling without it")
+
+    async def _first_reconcile(self, scheduler: ReconcileScheduler) -> None:
+        report = ReconcileReport()
+        for attempt in range(1, self.options.start_reconcile_attempts + 1):
+            report = await scheduler.run_direct("start")
+            if report.clean:
+                return
+            if attempt < self.options.start_reconcile_attempts:
+                await asyncio.sleep(self.options.reconcile_retry_s)  # backoff before retrying
+        raise EngineStartError(
+            f"start-up reconciliation was not clean after {self.options.start_reconcile_attempts} "
+            f"attempt(s): {report.summary()}"
+        )
+
+    async def stop(self) -> None:
+        """Graceful stop: streams closed, journal flushed and closed; orders stay as they are."""
+        if self._stopping:
+            await self.stopped.wait()
+            return
+        await self._shutdown()
+
+    async def _shutdown(self) -> None:
+        self._stopping = True
+        await self._tasks.close()
+        if self._scheduler is not None:
+            self._scheduler.cancel_waiters("the engine stopped")
+        try:
+            await self._venue.close()
+        except Exception:
+            log.exception("closing the venue failed")
+        journal = self._journal
+        if journal is not None:
+            if self._parts is not None:
+                self._parts.pipeline.write_orders()  # rows still waiting for this loop pass
+                try:
+                    await journal.flush()
+                except JournalError as error:
+                    log.warning("journal flush at stop failed: %s", error)
+                self._parts.pipeline.hub.close()
+            await journal.close()
+        self.stopped.set()
+
+    # -- the client interface ------------------------------------------------------------------
+
+    async def snapshot(self) -> dict[str, Any]:
+        parts = self.parts
+        # Every event the state includes is journaled first (a failed journal is reported).
+        with contextlib.suppress(JournalError):
+            await parts.journal.flush()
+        return build_snapshot(
+            parts, seq=parts.pipeline.hub.last_seq, last_reconcile=dict(self._last_reconcile)
+        )
+
+    def events(self, since_seq: int) -> AsyncIterator[dict[str, Any]]:
+        return self.parts.pipeline.hub.stream(since_seq)
+
+    async def command(self, name: CommandName, args: Mapping[str, Any]) -> CommandResult:
+        if self._parts is None or self._stopping:
+            return CommandResult(Outcome.REFUSED, "the engine is not running")
+        try:
+            command = CommandName(name)
+        except ValueError:
+            return CommandResult(Outcome.USAGE, f"unknown command {str(name)[:40]!r}")
+        try:
+            return await self._dispatch(command, args)
+        except Exception as error:
+            log.exception("command %s failed", name)
+            self._trading.halt(f"internal error in {name}: {type(error).__name__}: {error}")
+            return CommandResult(
+                Outcome.REFUSED, f"internal error ({type(error).__name__}); trading halted"
+            )
+
+    async def _dispatch(self, name: CommandName, args: Mapping[str, Any]) -> CommandResult:
+        orders, cancels = self._orders, self._cancels
+        assert orders is not None and cancels is not None
+        if name is CommandName.SUBMIT_ORDER:
+            return await orders.submit(args)
+        if name is CommandName.CANCEL_ORDER:
+            return await cancels.cancel(args)
+        if name is CommandName.CANCEL_ALL_ORDERS:
+            return await cancels.cancel_all(args)
+        if name is CommandName.CLOSE_POSITION:
+            return await orders.close_position(args)
+        if name in (CommandName.HALT, CommandName.ARM):
+            return await self._trading.command(name, args)
+        if name is CommandName.RECONCILE:
+            assert self._scheduler is not None
+            report = await self._scheduler.run_now("operator")
+            outcome = Outcome.OK if report.clean else Outcome.VENUE
+            return CommandResult(outcome, report.summary(), {"clean": report.clean})
+        if name is CommandName.STOP_ENGINE:
+            if self._stopper is None:
+                self._stopper = asyncio.create_task(self.stop(), name="engine-stop")
+                self._stopper.add_done_callback(_log_stop_failure)
+            return CommandResult(Outcome.OK, "the engine is stopping; open orders stay as they are")
+        return CommandResult(Outcome.USAGE, f"unknown command {name}")
+
+    # -- reconciliation ------------------------------------------------------------------------
+
+    async def _reconcile_once(self, trigger: str) -> ReconcileReport:
+        assert self._reconciler is not None
+        report = await self._reconciler.run()
+        self._last_reconcile = {
+            "last_at": self._clock.now().isoformat(),
+            "last_clean": report.clean,
+            "last_summary": report.summary(),
+        }
+        if self._parts is not None:
+            self._parts.pipeline.emit(ReconcileFinished(trigger, report.clean, report.summary()))
+        return report
+
+    async def _refresh_rules(self) -> None:
+        """After a -1013 filter failure: the venue's rules may have changed (E9)."""
+        parts = self.parts
+        try:
+            info = await parts.link.call(parts.venue.exchange_info())
+        except VenueError as error:
+            log.warning("symbol rules not refreshed: %s", error)
+            return
+        for rules in info.symbols.values():
+            parts.rules[rules.symbol] = rules
+            parts.ledger.update_rules(rules)
+
+    # -- stream callbacks ----------------------------------------------------------------------
+
+    def _on_user_event(self, raw: dict[str, Any]) -> None:
+        parts = self._parts
+        if parts is None or self._stopping:
+            return
+        try:
+            update = parse_user_event(raw)
+        except (MalformedPayload, ValueError, TypeError, KeyError) as error:
+            parts.pipeline.emit(EngineAlarm("malformed_event", str(error)[:300]))
+            return
+        try:
+            if isinstance(update, ExecutionUpdate):
+                fills = () if update.fill is None else (update.fill,)
+                parts.pipeline.apply(update.status, fills)
+            elif isinstance(update, AccountPosition):
+                parts.pipeline.apply_balances(update.balances)
+        except Exception as error:
+            log.exception("applying a user stream event failed")
+            name = type(error).__name__
+            self._trading.halt(f"internal error on a user stream event: {name}: {error}")
+
+    def _on_stream_status(self, status: StreamStatus) -> None:
+        if status.stream == "user":
+            if status.health is StreamHealth.CONNECTED:
+                self._gate.user_stream_problem = None
+                first = not self._user_connected.is_set()
+                self._user_connected.set()
+                if first and self._started and self._scheduler is not None:
+                    # Connected only after the start-up run: what happened before is a gap.
+                    self._scheduler.request("user stream connected late", blocking=True)
+            else:
+                self._gate.user_stream_problem = (
+                    f"the user stream is {status.health.value}: {status.reason}"
+                )
+        parts = self._parts
+        if parts is not None and not self._stopping:
+            parts.pipeline.emit(
+                StreamHealthChanged(status.stream, status.health.value, status.reason)
+            )
+
+    def _on_gap(self, gap: StreamGap) -> None:
+        if self._scheduler is not None and not self._stopping:
+            self._scheduler.request(f"{gap.stream} stream gap ({gap.reason})", blocking=True)
+
+
+def _log_stop_failure(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("stopping the engine failed", exc_info=task.exception())
+
+
+# -- building one ------------------------------------------------------------------------------
+
+DEFAULT_ACCOUNT = "default"
+
+
+def make_engine(
+    settings: Settings,
+    *,
+    account: str = DEFAULT_ACCOUNT,
+    clock: Clock | None = None,
+    seed: int | None = None,
+    venue_options: VenueOptions | None = None,
+    **options: Any,
+) -> Engine:
+    """An engine for `settings` with the real venue, journal and clock; nothing is opened
+    until `start()`. `options` set EngineOptions fields (symbols, intervals...). SIM mode needs
+    `settings.sim_url`: whoever starts the engine finds or starts the embedded exchange first.
+    """
+    if settings.mode is Mode.SIM and settings.sim_url is None:
+        raise ValueError("SIM mode needs SPOTDESK_SIM_URL: the embedded exchange's address")
+    used_clock = clock or SystemClock()
+    venue = BinanceVenue(
+        endpoints_for(settings.mode, settings.sim_url),
+        credentials_from(settings),
+        clock=used_clock,
+        options=venue_options or VenueOptions(),
+    )
+    engine_options = dataclasses.replace(
+        EngineOptions(mode=settings.mode.value, account=account), **options
+    )
+    path = journal_path(settings, account)
+
+    async def open_journal() -> Journal:
+        return await Journal.open(
+            path, mode=settings.mode.value, account=account, clock=used_clock.now
+        )
+
+    return Engine(
+        venue=venue,
+        open_journal=open_journal,
+        clock=used_clock,
+        rng=random.Random(seed),
+        options=engine_options,
+    )
+
+
+async def build_engine(settings: Settings, **options: Any) -> Engine:
+    """`make_engine(settings, **options)`, started (reconciled and ready for commands)."""
+    engine = make_engine(settings, **options)
+    await engine.start()
+    return engine

@@ -1,0 +1,51 @@
+"""The engine's own events: trading state, stream health, reconciliation, alarms."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import ClassVar
+
+from engine.core.events import Event
+
+
+class TradingState(StrEnum):
+    """ACTIVE: orders may go out. HALTED: no new orders; cancels and reconciliation go on."""
+
+    ACTIVE = "ACTIVE"
+    HALTED = "HALTED"
+
+
+@dataclass(frozen=True, slots=True)
+class TradingStateChanged(Event):
+    state: TradingState
+    previous: TradingState
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class StreamHealthChanged(Event):
+    """A stream ("user" or "market") changed health; a dead feed must look dead."""
+
+    stream: str
+    health: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReconcileFinished(Event):
+    """A reconciliation ran: `clean` when every venue query answered."""
+
+    trigger: str
+    clean: bool
+    summary: str
+
+
+@dataclass(frozen=True, slots=True)
+class EngineAlarm(Event):
+    """Something the operator must know: a malformed venue message, a fill journaled twice,
+    an order on the watch list..."""
+
+    is_alarm: ClassVar[bool] = True
+    kind: str
+    message: str

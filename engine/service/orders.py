@@ -1,0 +1,281 @@
+"""The commands that place orders: SubmitOrder and ClosePosition.
+
+A new order is checked and rounded toward safety locally, gets a fresh client order id, and its
+intent is committed to the journal before a byte goes out (R1); a journal that cannot write
+halts the engine and nothing is sent. Each venue answer is sorted by the taxonomy (R2):
+accepted (its report and FULL fills are folded in; stream events that came first were applied
+already), rejected, unknown (settled by query, never resent: R3), not sent (retried once with
+the same id), rate limited (refused with the wait).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Coroutine, Mapping
+from decimal import Decimal
+from typing import Any
+
+from engine.core.intents import OrderIntent
+from engine.core.rules import QuantizedOrder, SymbolRules
+from engine.core.types import OrderType, Side
+from engine.journal import JournalError
+from engine.service.api import CommandResult, Outcome
+from engine.service.args import OrderRequest, UsageError, order_request, symbol_arg
+from engine.service.parts import Parts
+from engine.service.payloads import decimal_text, order_json
+from engine.service.records import intent_payload
+from engine.service.settle import Settler
+from engine.venue.errors import AuthError, NotSent, RateLimited, Rejected, Unknown, VenueError
+
+log = logging.getLogger(__name__)
+
+FILTER_FAILURE_CODE = -1013
+
+
+def id_counter_name(instance_tag: str) -> str:
+    return f"client_order_id:{instance_tag}"
+
+
+class OrderCommands:
+    """Runs the order commands against the started engine's parts."""
+
+    def __init__(
+        self,
+        parts: Parts,
+        settler: Settler,
+        refresh_rules: Callable[[], Coroutine[Any, Any, None]],
+    ) -> None:
+        self._parts = parts
+        self._settler = settler
+        self._refresh_rules = refresh_rules
+
+    # -- SubmitOrder and ClosePosition ---------------------------------------------------------
+
+    async def submit(self, args: Mapping[str, Any]) -> CommandResult:
+        try:
+            request = order_request(args)
+        except UsageError as error:
+            return CommandResult(Outcome.USAGE, str(error))
+        return await self.place(request)
+
+    async def close_position(self, args: Mapping[str, Any]) -> CommandResult:
+        """Sell what can be sold of a position at market, floored to the filters."""
+        parts = self._parts
+        try:
+            symbol = symbol_arg(args)
+        except UsageError as error:
+            return CommandResult(Outcome.USAGE, str(error))
+        assert symbol is not None
+        rules = parts.rules.get(symbol)
+        if rules is None:
+            return CommandResult(Outcome.USAGE, f"unknown symbol {symbol}")
+        position = parts.ledger.position(symbol)
+        if position is None or position.is_flat:
+            return CommandResult(Outcome.REFUSED, f"no position in {symbol}")
+        mark = await self._reference_price(symbol)
+        if mark is None:
+            return CommandResult(Outcome.REFUSED, f"no price for {symbol}: cannot size the sale")
+        held = rules.floor_qty(position.qty, market=True)
+        qty = min(parts.ledger.sellable_qty(symbol, mark), held)
+        if qty <= 0:
+            return CommandResult(
+                Outcome.REFUSED,
+                f"nothing sellable in {symbol}: {position.qty} {rules.base_asset} held, free "
+                f"{parts.ledger.balances.free(rules.base_asset)}, below the symbol's minimum "
+                "quantity or notional once floored to its step",
+                {"qty": str(position.qty)},
+            )
+        request = OrderRequest(symbol, Side.SELL, OrderType.MARKET, None, qty, None, None)
+        return await self.place(request)
+
+    async def place(self, request: OrderRequest) -> CommandResult:
+        parts = self._parts
+        blocked = parts.gate.new_orders_blocked()
+        if blocked is not None:
+            return CommandResult(Outcome.REFUSED, blocked)
+        rules = parts.rules.get(request.symbol)
+        if rules is None:
+            return CommandResult(Outcome.USAGE, f"unknown symbol {request.symbol}")
+        rounded = rules.quantize(request.side, request.type, request.quantity, request.price)
+        data = _rounded_json(request, rounded)
+        refusal = await self._check(request, rules, rounded, data)
+        if refusal is not None:
+            return refusal
+        blocked = parts.gate.new_orders_blocked()  # the price lookup may have taken a while
+        if blocked is not None:
+            return CommandResult(Outcome.REFUSED, blocked, data)
+        intent = OrderIntent(
+            client_order_id=parts.ids.next(),
+            symbol=request.symbol,
+            side=request.side,
+            type=request.type,
+            qty=rounded.qty,
+            created_at=parts.clock.now(),
+            price=rounded.price,
+            quote_qty=request.quote_quantity,
+            time_in_force=request.time_in_force,
+        )
+        data["client_order_id"] = intent.client_order_id
+        counter = parts.journal.advance_counter(
+            id_counter_name(parts.ids.instance_tag), parts.ids.next_counter
+        )
+        try:
+            await parts.journal.record_intent(
+                intent.client_order_id,
+                symbol=intent.symbol,
+                payload=intent_payload(intent),
+                created_at=intent.created_at,
+            )
+            await counter
+        except JournalError as error:
+            reason = f"the intent could not be journaled, so nothing was sent: {error}"
+            parts.halt(reason)
+            return CommandResult(Outcome.REFUSED, reason, data)
+        parts.pipeline.record(parts.book.submit(intent))
+        parts.in_flight.add(intent.client_order_id)
+        try:
+            return await self._send(intent, data)
+        finally:
+            parts.in_flight.discard(intent.client_order_id)
+
+    async def _check(
+        self,
+        request: OrderRequest,
+        rules: SymbolRules,
+        rounded: QuantizedOrder,
+        data: dict[str, Any],
+    ) -> CommandResult | None:
+        """The local pre-trade check: every filter the venue would refuse, with the numbers."""
+        if rounded.qty is not None and rounded.qty <= 0:
+            return CommandResult(
+                Outcome.REFUSED,
+                f"quantity {request.quantity} rounds down to 0 at step {rules.qty_step()}",
+                data,
+            )
+        reference = await self._reference_price(request.symbol)
+        violations = rules.check(
+            request.side,
+            request.type,
+            rounded.qty,
+            rounded.price,
+            reference,
+            quote_qty=request.quote_quantity,
+            open_orders=len(self._parts.book.open_orders(request.symbol)),
+        )
+        if not violations:
+            return None
+        data["violations"] = [
+            {
+                "filter": v.filter,
+                "field": v.field,
+                "message": v.message,
+                "value": decimal_text(v.value),
+                "limit": decimal_text(v.limit),
+            }
+            for v in violations
+        ]
+        message = "; ".join(f"{v.filter}: {v.message}" for v in violations)
+        return CommandResult(Outcome.REFUSED, f"refused before sending: {message}", data)
+
+    async def _reference_price(self, symbol: str) -> Decimal | None:
+        """A fresh mark, else the last price over REST, else None (checks needing it skip)."""
+        parts = self._parts
+        mark = parts.mark_price(symbol)
+        if mark is not None:
+            return mark
+        try:
+            prices = await parts.link.call(parts.venue.ticker_prices(symbol))
+        except VenueError as error:
+            log.warning("no reference price for %s: %s", symbol, error)
+            return None
+        return prices.get(symbol)
+
+    async def _send(self, intent: OrderIntent, data: dict[str, Any]) -> CommandResult:
+        parts = self._parts
+        cid = intent.client_order_id
+        for attempt in (1, 2):
+            try:
+                response = await parts.link.call(
+                    parts.venue.create_order(
+                        symbol=intent.symbol,
+                        side=intent.side.value,
+                        order_type=intent.type.value,
+                        client_order_id=cid,
+                        quantity=intent.qty,
+                        quote_quantity=intent.quote_qty,
+                        price=intent.price,
+                        time_in_force=None
+                        if intent.time_in_force is None
+                        else intent.time_in_force.value,
+                    )
+                )
+            except NotSent as error:
+                if attempt == 1:
+                    log.info("order %s not sent (%s); retrying once with the same id", cid, error)
+                    continue
+                parts.pipeline.record(parts.book.reject(cid, f"not sent: {error.message}"))
+                return order_result(
+                    parts, Outcome.VENUE, f"{cid} could not be sent: {error}", cid, data
+                )
+            except RateLimited as error:
+                parts.pipeline.record(parts.book.reject(cid, f"rate limited: {error.message}"))
+                data["retry_after_s"] = round(error.retry_after, 3)
+                return order_result(
+                    self._parts,
+                    Outcome.REFUSED,
+                    f"{cid} not placed, rate limited: retry after {error.retry_after:.0f} s",
+                    cid,
+                    data,
+                )
+            except AuthError as error:
+                parts.pipeline.record(parts.book.reject(cid, error.message))
+                parts.halt(f"the exchange refused the API key: {error}")
+                return order_result(parts, Outcome.VENUE, f"{cid} rejected: {error}", cid, data)
+            except Rejected as error:
+                parts.pipeline.record(parts.book.reject(cid, error.message))
+                if error.code == FILTER_FAILURE_CODE:
+                    parts.tasks.spawn(self._refresh_rules(), "refresh-rules")
+                return order_result(parts, Outcome.VENUE, f"{cid} rejected: {error}", cid, data)
+            except Unknown as error:
+                parts.pipeline.record(parts.book.mark_unknown(cid))
+                self._settler.schedule(cid)
+                return order_result(
+                    self._parts,
+                    Outcome.UNKNOWN,
+                    f"{cid}: outcome unknown ({error}); it is being settled by query and will "
+                    "not be resent",
+                    cid,
+                    data,
+                )
+            parts.pipeline.apply(response.status, response.fills)
+            self._settler.settle_if_incomplete(cid)
+            order = self._parts.find_order(cid)
+            state = order.state.value if order is not None else response.status.state.value
+            return order_result(parts, Outcome.OK, f"{cid} {state}", cid, data)
+        raise AssertionError("unreachable")
+
+
+def _rounded_json(request: OrderRequest, rounded: QuantizedOrder) -> dict[str, Any]:
+    """What the order will be after rounding toward safety, to show the operator."""
+    return {
+        "symbol": request.symbol,
+        "side": request.side.value,
+        "type": request.type.value,
+        "time_in_force": None if request.time_in_force is None else request.time_in_force.value,
+        "quantity": decimal_text(rounded.qty),
+        "quote_quantity": decimal_text(request.quote_quantity),
+        "price": decimal_text(rounded.price),
+        "requested_quantity": decimal_text(request.quantity),
+        "requested_price": decimal_text(request.price),
+        "adjusted": list(rounded.adjusted),
+    }
+
+
+def order_result(
+    parts: Parts, outcome: Outcome, message: str, cid: str, data: dict[str, Any]
+) -> CommandResult:
+    """A command's result with the order as it stands now, when the engine still knows it."""
+    order = parts.find_order(cid)
+    if order is not None:
+        data = {**data, "order": order_json(order)}
+    return CommandResult(outcome, message, data)

@@ -1,0 +1,223 @@
+"""The report pipeline: venue truth -> order book -> ledger -> journal -> event stream.
+
+Every report (a stream event, a REST response, a query, a trade list, a balance snapshot) is
+folded in synchronously, so nothing interleaves with it on the event loop. Journal writes are
+queued, never awaited here: the journal batches them into group commits, and each event reaches
+subscribers once its row is durable, in seq order. A write that fails calls `on_failure` once
+(the engine halts). Settled orders leave the book (the journal keeps them); the newest of them
+stay in a short `recent` list for the snapshot.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from engine.core.events import (
+    BalanceChanged,
+    Event,
+    OrderEvent,
+    OrderFilled,
+    OrderPartiallyFilled,
+)
+from engine.core.order import Order
+from engine.core.reports import BalanceReport, FillReport, OrderStatusReport
+from engine.journal import Journal
+from engine.journal.codec import format_ts
+from engine.ledger import Ledger
+from engine.orders import OrderBook
+from engine.service.events import EngineAlarm
+from engine.service.eventstream import EventHub
+from engine.service.payloads import event_payload
+from engine.service.records import fill_payload, order_payload
+
+log = logging.getLogger(__name__)
+
+FeePricer = Callable[[str, str], Decimal | None]
+"""(commission asset, quote asset) -> the asset's price in the quote asset, if known."""
+
+
+class Pipeline:
+    """Applies reports and commands' book changes, journals the results, publishes events."""
+
+    def __init__(
+        self,
+        *,
+        journal: Journal,
+        book: OrderBook,
+        ledger: Ledger,
+        hub: EventHub,
+        now: Callable[[], datetime],
+        fee_pricer: FeePricer,
+        on_failure: Callable[[str], None],
+        halt: Callable[[str], None],
+        journal_fill_count: int,
+        recent: Iterable[Order] = (),
+        recent_limit: int = 50,
+    ) -> None:
+        self.journal = journal
+        self.book = book
+        self.ledger = ledger
+        self.hub = hub
+        self._now = now
+        self._fee_pricer = fee_pricer
+        self._on_failure = on_failure
+        self._halt = halt
+        self._failed = False
+        self.journal_fill_count = journal_fill_count
+        self.recent: collections.deque[Order] = collections.deque(recent, maxlen=recent_limit)
+        self._dirty: dict[str, None] = {}
+        self._flush_scheduled = False
+
+    # -- inputs --------------------------------------------------------------------------------
+
+    def apply(
+        self, status: OrderStatusReport | None = None, fills: Sequence[FillReport] = ()
+    ) -> list[Event]:
+        """Fold one venue message about orders in (see `OrderBook.apply`)."""
+        return self.record(self.book.apply(status, fills))
+
+    def apply_balances(self, reports: Iterable[BalanceReport]) -> list[Event]:
+        """Absolute balances of the assets that changed (an outboundAccountPosition)."""
+        return self.record(self.ledger.apply_balances(reports))
+
+    def apply_account(self, reports: Iterable[BalanceReport], time: datetime) -> list[Event]:
+        """A complete account snapshot (GET /account)."""
+        return self.record(self.ledger.apply_account_snapshot(reports, time))
+
+    def record(self, events: Sequence[Event]) -> list[Event]:
+        """Journal and publish events that already changed the book or the ledger; the fills
+        among them are booked to the ledger here. Returns every event, the ledger's included."""
+        out: list[Event] = []
+        touched: dict[str, None] = {}
+        for event in events:
+            out.append(event)
+            if isinstance(event, OrderEvent):
+                touched[event.order.client_order_id] = None
+            if isinstance(event, OrderFilled | OrderPartiallyFilled):
+                out.extend(self._book_fill(event.order, event.fill))
+            elif isinstance(event, BalanceChanged):
+                self._journal_balance(event.balance)
+        if out:
+            ts = self._now()
+            ts_text = format_ts(ts)
+            for event in out:
+                self._emit(event, ts, ts_text)
+        if touched:
+            self._dirty.update(touched)
+            if not self._flush_scheduled:
+                self._flush_scheduled = True
+                asyncio.get_running_loop().call_soon(self.write_orders)
+        return out
+
+    def write_orders(self) -> None:
+        """Journal the latest record of every order changed since the last call, then let the
+        settled ones leave the book.
+
+        Runs once per event-loop pass (scheduled by `record`): a stream burst that moves one
+        order five times writes one order row, not five. The fills and events that moved it
+        are journaled as they happen; a restart re-derives an order's booked fills from the
+        journaled fills (see `restore.py`), so a row one step behind is harmless.
+        """
+        self._flush_scheduled = False
+        dirty, self._dirty = self._dirty, {}
+        for client_order_id in dirty:
+            order = self.book.get(client_order_id)
+            if order is None:
+                continue
+            self._journal_order(order)
+            if self.book.evictable(order):
+                self.book.evict(client_order_id)
+                self.recent.append(order)
+
+    def emit(self, event: Event) -> asyncio.Future[int]:
+        """Journal one event; it reaches subscribers once committed. Resolves to its seq."""
+        ts = self._now()
+        return self._emit(event, ts, format_ts(ts))
+
+    def _emit(self, event: Event, ts: datetime, ts_text: str) -> asyncio.Future[int]:
+        payload = event_payload(event)
+        future = self.journal.append_event(event.name, payload, ts=ts)
+        future.add_done_callback(lambda done: self._publish(done, ts_text, payload))
+        return future
+
+    # -- internals -----------------------------------------------------------------------------
+
+    def _book_fill(self, order: Order, fill: FillReport) -> list[Event]:
+        fee_price = self._fee_price(fill)
+        future = self.journal.record_fill(
+            fill.symbol,
+            fill.trade_id,
+            client_order_id=order.client_order_id,
+            payload=fill_payload(fill, order.client_order_id, fee_price),
+            ts=fill.time,
+        )
+        future.add_done_callback(self._fill_committed)
+        try:
+            return self.ledger.apply_fill(fill, fee_price=fee_price)
+        except KeyError as missing:
+            return [EngineAlarm("ledger", f"fill {fill.symbol} #{fill.trade_id}: {missing}")]
+
+    def _fee_price(self, fill: FillReport) -> Decimal | None:
+        asset = fill.commission_asset
+        if asset is None or fill.commission == 0:
+            return None
+        try:
+            rules = self.ledger.rules(fill.symbol)
+        except KeyError:
+            return None
+        if asset in (rules.base_asset, rules.quote_asset):
+            return None
+        return self._fee_pricer(asset, rules.quote_asset)
+
+    def _journal_order(self, order: Order) -> None:
+        future = self.journal.upsert_order(
+            order.client_order_id,
+            symbol=order.symbol,
+            state=order.state.value,
+            # "terminal" in the journal means settled: no fills left to fetch, so a restart
+            # never needs it in the book again.
+            terminal=self.book.evictable(order),
+            payload=order_payload(order),
+            updated_at=order.updated_at,
+        )
+        future.add_done_callback(self._check_write)
+
+    def _journal_balance(self, balance: BalanceReport) -> None:
+        future = self.journal.set_balance(
+            balance.asset, free=balance.free, locked=balance.locked, updated_at=balance.time
+        )
+        future.add_done_callback(self._check_write)
+
+    def _fill_committed(self, future: asyncio.Future[bool]) -> None:
+        if self._check_write(future):
+            if future.result():
+                self.journal_fill_count += 1
+            else:
+                # Only past the book's window of evicted orders can a known fill get this far;
+                # the ledger in memory counted it twice, the journal did not.
+                message = "a fill already journaled was booked again in memory"
+                self.emit(EngineAlarm("duplicate_fill", message))
+                self._halt(f"{message}; restart the engine to rebuild the ledger")
+
+    def _publish(self, future: asyncio.Future[int], ts_text: str, payload: dict[str, Any]) -> None:
+        if self._check_write(future):
+            self.hub.publish({"seq": future.result(), "ts": ts_text, **payload})
+
+    def _check_write(self, future: asyncio.Future[Any]) -> bool:
+        """True when the write committed; otherwise report the journal's failure once."""
+        if future.cancelled():
+            return False
+        error = future.exception()
+        if error is None:
+            return True
+        if not self._failed:
+            self._failed = True
+            log.error("journal write failed: %s", error)
+            self._on_failure(f"journal write failed: {error}")
+        return False

@@ -1,0 +1,1 @@
+"""The embedded exchange's wire server: Binance's REST API, WebSocket API and streams, admin."""
