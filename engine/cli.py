@@ -11,6 +11,7 @@ import signal
 import sys
 import textwrap
 from collections.abc import Sequence
+from decimal import Decimal
 
 from engine.commands import register as register_engine_commands
 from engine.commands.exitcodes import EPILOG
@@ -59,6 +60,23 @@ class _HelpFormatter(argparse.HelpFormatter):
             )
             for p in paragraphs
         )
+
+
+def _replay(text: str) -> tuple[str, list[Decimal]]:
+    from engine.sim.core.market import parse_price_csv
+
+    symbol, sep, name = text.partition("=")
+    if not sep or not symbol or not name:
+        raise argparse.ArgumentTypeError(f"expected SYMBOL=FILE, not {text!r}")
+    try:
+        prices = parse_price_csv(pathlib.Path(name).read_text(encoding="utf-8"))
+    except OSError as error:
+        raise argparse.ArgumentTypeError(f"cannot read {name}: {error.strerror}") from None
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"{name}: {error}") from None
+    if not prices:
+        raise argparse.ArgumentTypeError(f"{name}: no prices in it")
+    return symbol.upper(), prices
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -125,6 +143,16 @@ def add_sim_arguments(parser: argparse.ArgumentParser) -> None:
         help="HMAC secret of that key (default: generated with the key)",
     )
     parser.add_argument(
+        "--replay",
+        action="append",
+        default=[],
+        type=_replay,
+        metavar="SYMBOL=FILE",
+        help="replay a CSV price series for SYMBOL instead of its random path, one row per "
+        "second (rows 'timestamp_ms,price' or one price per line; the last price holds once "
+        "the series ends); may be repeated",
+    )
+    parser.add_argument(
         "--frozen-market",
         action="store_true",
         help="keep prices still unless moved through the admin API",
@@ -186,6 +214,23 @@ async def run_sim(args: argparse.Namespace) -> int:
         print(f"spotdesk sim: {error}", file=sys.stderr)
         return EXIT_FAILURE
     try:
+        if args.replay:
+            known = {spec.symbol for spec in sim.exchange.symbols}
+            unknown = sorted(symbol for symbol, _ in args.replay if symbol not in known)
+            if unknown:
+                print(
+                    f"spotdesk sim: --replay: unknown symbol {', '.join(unknown)}; "
+                    f"the exchange lists {', '.join(sorted(known))}",
+                    file=sys.stderr,
+                )
+                return EXIT_USAGE
+            try:
+                sim.exchange.configure(
+                    {"replay": {symbol: [str(p) for p in prices] for symbol, prices in args.replay}}
+                )
+            except ValueError as error:
+                print(f"spotdesk sim: --replay: {error}", file=sys.stderr)
+                return EXIT_USAGE
         print(_banner(sim, state), flush=True)
         await stop.wait()
     finally:
