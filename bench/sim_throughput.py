@@ -67,10 +67,13 @@ class RunningSim:
 
 
 @contextlib.asynccontextmanager
-async def running_sim(state_dir: pathlib.Path) -> AsyncIterator[RunningSim]:
-    """`spotdesk sim` in a subprocess, stopped with SIGTERM at the end."""
+async def running_sim(
+    state_dir: pathlib.Path, *, frozen_market: bool = True
+) -> AsyncIterator[RunningSim]:
+    """`spotdesk sim` in a subprocess with its limits lifted, stopped with SIGTERM at the end."""
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "engine.cli", "sim", "--port", "0", "--frozen-market",
+        sys.executable, "-m", "engine.cli", "sim", "--port", "0",
+        *(["--frozen-market"] if frozen_market else []),
         "--state", str(state_dir / "sim.sqlite"),
         stdout=asyncio.subprocess.PIPE, cwd=ROOT,
     )  # fmt: skip
