@@ -9,6 +9,8 @@ from enum import StrEnum
 from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from engine.risk import RiskLimits
+
 
 class Mode(StrEnum):
     """Where orders go. SIM is the default; LIVE trades real money."""
@@ -58,3 +60,4 @@ class Settings(BaseSettings):
         None, description="Ed25519 private key (PEM) used instead of an HMAC secret."
     )
     sim: SimSettings = SimSettings()
+    risk: RiskLimits = RiskLimits()
