@@ -170,14 +170,11 @@ class SimStore:
         return Snapshot(exchange=exchange, server=json.loads(row[1]))
 
     def write(self, changes: Snapshot) -> None:
-        """Apply a state delta (or a whole state with "full": True) in one transaction."""
+        """Apply `Exchange.state_delta()` (with "full": True, replace everything) and the
+        server's state, in one transaction."""
         db = self._conn()
         with _transaction(db):
             self._write(db, changes.exchange, changes.server)
-
-    def save(self, snapshot: Snapshot) -> None:
-        """Replace everything with a whole state (`Exchange.to_state()`)."""
-        self.write(Snapshot({**snapshot.exchange, "full": True}, snapshot.server))
 
     @staticmethod
     def _write(db: sqlite3.Connection, exchange: dict[str, Any], server: dict[str, Any]) -> None:

@@ -113,6 +113,7 @@ class Tracker:
         self.lists = len(v.lists)
         self.trades = {key: len(batch) for key, batch in v.trades.items()}
         self._trailing_changes(v)
+        v.tracking = True
         v.changed_orders = {}
         v.changed_lists = set()
 
@@ -133,11 +134,7 @@ class Tracker:
         orders = [o for key, o in changed.items() if key not in new_ids] + new_orders
         new_lists = _tail(v.lists.values(), len(v.lists) - self.lists)
         new_list_ids = {lst.order_list_id for lst in new_lists}
-        lists = [
-            v.lists[list_id]
-            for list_id in sorted(v.changed_lists - new_list_ids)
-            if list_id in v.lists
-        ] + new_lists
+        lists = [v.lists[i] for i in sorted(v.changed_lists - new_list_ids)] + new_lists
         trades: list[Trade] = []
         for key, batch in v.trades.items():
             seen = self.trades.get(key, 0)

@@ -93,6 +93,8 @@ class Venue:
         # Orders and OCO lists reported since the last state delta (persist.Tracker): every
         # change of an existing order is reported to its owner in the same operation, so these
         # are the existing records that changed (trailing stops' extremes excepted, see there).
+        # Off until a tracker takes its first delta: without a store nothing would empty them.
+        self.tracking = False
         self.changed_orders: dict[tuple[str, int], Order] = {}
         self.changed_lists: set[int] = set()
 
@@ -118,9 +120,10 @@ class Venue:
         self._user_out.setdefault(account_id, []).append(event)
 
     def report(self, order: Order, detail: ExecDetail) -> None:
-        self.changed_orders[(order.symbol, order.order_id)] = order
-        if order.order_list_id != -1:
-            self.changed_lists.add(order.order_list_id)
+        if self.tracking:
+            self.changed_orders[(order.symbol, order.order_id)] = order
+            if order.order_list_id != -1:
+                self.changed_lists.add(order.order_list_id)
         if self.wants_user_events(order.account_id):
             self.user_event(order.account_id, events.execution_report(order, detail, self.now))
 

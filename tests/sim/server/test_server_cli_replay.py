@@ -28,6 +28,7 @@ async def test_replayed_series_drives_the_price_and_its_last_row_holds(
     seen: list[Decimal] = []
     try:
         async with aiohttp.ClientSession() as session:
+
             async def price() -> Decimal:
                 url = f"{base}/api/v3/ticker/price?symbol=BTCUSDT"
                 async with session.get(url) as response:
@@ -87,4 +88,3 @@ async def test_unknown_replay_symbol_is_a_usage_error(tmp_path: pathlib.Path) ->
     _out, err = await asyncio.wait_for(process.communicate(), 30)
     assert process.returncode == 2
     assert "unknown symbol DOGEUSDT" in err.decode()
-
