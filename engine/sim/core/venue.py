@@ -192,11 +192,9 @@ class Venue:
 
     def counts(self, account_id: int, symbol: str) -> OpenCounts:
         open_orders = self.open_orders.get((account_id, symbol), {})
-        lists = sum(
-            1
-            for lst in self.account_lists.get(account_id, ())
-            if lst.is_open and lst.symbol == symbol
-        )
+        # A list is open while one of its legs is: counting the open legs' list ids keeps this
+        # proportional to the open orders, not to every list the account ever had.
+        lists = len({o.order_list_id for o in open_orders.values() if o.order_list_id != -1})
         algo = sum(1 for o in open_orders.values() if o.is_stop)
         return OpenCounts(len(open_orders), algo, lists)
 

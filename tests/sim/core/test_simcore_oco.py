@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 from decimal import Decimal as D
 from typing import Any
 
 import pytest
-from simcore_helpers import Env, raises
+from simcore_helpers import Env, raises, small_book_config
+
+from engine.sim.core.clock import ManualClock
+from engine.sim.core.exchange import Exchange
+from engine.sim.core.symbols import default_symbols
 
 SELL_OCO = {
     "symbol": "SOLUSDT",
@@ -209,3 +214,26 @@ def test_buy_oco_leg_placement_errors(env: Env) -> None:
         lambda: env.ex.new_oco(alice, {**base, "aboveType": "STOP_LOSS", "aboveStopPrice": "102",
                                        "belowType": "STOP_LOSS", "belowStopPrice": "98"}),
     )  # fmt: skip
+
+
+def test_open_order_lists_are_capped_by_max_num_order_lists(clock: ManualClock) -> None:
+    """MAX_NUM_ORDER_LISTS counts the lists still open, not every list the account ever had."""
+    specs = [
+        dataclasses.replace(s, max_num_order_lists=2, max_num_algo_orders=10)
+        for s in default_symbols()
+    ]
+    env = Env(clock, Exchange(clock=clock, seed=7, symbols=specs, config=small_book_config()))
+    alice = env.account(SOL="100")
+
+    def oco(n: int) -> dict[str, Any]:
+        return env.ex.new_oco(alice, {
+            **SELL_OCO, "quantity": "1", "listClientOrderId": f"list-{n}",
+            "aboveClientOrderId": f"tp-{n}", "belowClientOrderId": f"sl-{n}",
+        })  # fmt: skip
+
+    first = oco(1)
+    oco(2)
+    raises(-1013, "Filter failure: MAX_NUM_ORDER_LISTS", lambda: oco(3))
+    env.ex.cancel_order_list(alice, {"symbol": "SOLUSDT", "orderListId": str(first["orderListId"])})
+    oco(3)  # a closed list no longer counts
+    raises(-1013, "Filter failure: MAX_NUM_ORDER_LISTS", lambda: oco(4))
