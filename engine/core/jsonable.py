@@ -13,13 +13,14 @@ from engine.core.events import Event
 
 
 def to_jsonable(value: Any) -> Any:
-    """Dataclasses become dicts of their fields; Decimal, datetime and enums become strings."""
+    """Dataclasses become dicts of their fields; Decimal (fixed-point), datetime and enums become
+    strings."""
     if isinstance(value, Enum):  # before str: a StrEnum becomes its plain value
         return value.value
     if value is None or isinstance(value, bool | int | str):
         return value
     if isinstance(value, Decimal):
-        return str(value)
+        return format(value, "f")  # fixed-point: "0.00000000", never "0E-8"
     if isinstance(value, datetime):
         return value.isoformat()
     if dataclasses.is_dataclass(value) and not isinstance(value, type):

@@ -82,29 +82,45 @@ def apply_fill(position: Position, fill: FillReport, fee_price: Decimal | None) 
         unvalued = position.unvalued_fees
         if fee.third_asset is not None and third_value is None:
             unvalued = _add_unvalued(unvalued, fee.third_asset, fee.third)
-        moved = replace(
-            position,
-            fees_paid=fees_paid,
+        if fill.side is Side.BUY:
+            qty, cost = _buy(position, fill, fee)
+            complete, excess = position.realized_complete, ZERO
+        else:
+            qty, cost, realized, complete, excess = _sell(position, fill, fee, realized)
+        # One constructor call (not `replace` per step): this runs for every fill.
+        moved = Position(
+            symbol=position.symbol,
+            base_asset=position.base_asset,
+            quote_asset=position.quote_asset,
+            qty=qty,
+            cost_basis=cost,
             realized_pnl=realized,
+            fees_paid=fees_paid,
             unvalued_fees=unvalued,
+            oversold_qty=position.oversold_qty + excess,
+            realized_complete=complete,
+            adopted=position.adopted,
             updated_at=fill.time,
         )
-        if fill.side is Side.BUY:
-            return FillEffect(_buy(moved, fill, fee), ZERO)
-        return _sell(moved, fill, fee)
+        return FillEffect(moved, excess)
 
 
-def _buy(position: Position, fill: FillReport, fee: FeeSplit) -> Position:
+def _buy(position: Position, fill: FillReport, fee: FeeSplit) -> tuple[Decimal, Decimal | None]:
+    """(quantity, cost basis) after a buy."""
     cost_added = fill.qty * fill.price + fee.quote
     if position.cost_basis is None:
         # Units of unknown cost are still held: the blend stays unknown until the position is flat.
         cost = None if position.qty > 0 else cost_added
     else:
         cost = position.cost_basis + cost_added
-    return replace(position, qty=position.qty + fill.qty - fee.base, cost_basis=cost)
+    return position.qty + fill.qty - fee.base, cost
 
 
-def _sell(position: Position, fill: FillReport, fee: FeeSplit) -> FillEffect:
+def _sell(
+    position: Position, fill: FillReport, fee: FeeSplit, realized: Decimal
+) -> tuple[Decimal, Decimal | None, Decimal, bool, Decimal]:
+    """(quantity, cost basis, realized PnL, realized complete, excess) after a sell;
+    `realized` is the PnL before it (with any third-asset fee already charged)."""
     leaving = fill.qty + fee.base
     held = position.qty
     covered = min(leaving, held)
@@ -112,7 +128,6 @@ def _sell(position: Position, fill: FillReport, fee: FeeSplit) -> FillEffect:
     proceeds = fill.qty * fill.price - fee.quote
     if excess > 0:
         proceeds = _share(proceeds, covered, leaving)
-    realized = position.realized_pnl
     complete = position.realized_complete
     cost = position.cost_basis
     if covered > 0:
@@ -123,15 +138,7 @@ def _sell(position: Position, fill: FillReport, fee: FeeSplit) -> FillEffect:
             realized += proceeds - removed
             cost -= removed
     remaining = held - covered
-    moved = replace(
-        position,
-        qty=remaining,
-        cost_basis=ZERO if remaining == 0 else cost,
-        realized_pnl=realized,
-        realized_complete=complete,
-        oversold_qty=position.oversold_qty + excess,
-    )
-    return FillEffect(moved, excess)
+    return remaining, ZERO if remaining == 0 else cost, realized, complete, excess
 
 
 def dispose(position: Position, qty: Decimal, unit_value: Decimal | None) -> Position:

@@ -105,18 +105,24 @@ class Ledger:
         """Turn the account's holding of `symbol`'s base asset into a position.
 
         `trades` is the account's trade history for the symbol (myTrades rows, newest last).
-        Does nothing when the desk already holds a position or the account holds nothing.
+        Only the part of the holding that no position already accounts for is adopted: two
+        symbols sharing a base asset (BTCUSDT, BTCFDUSD) never adopt the same units twice.
+        Does nothing when the desk already holds a position or nothing is left to adopt.
         """
         existing = self._positions.get(symbol)
         if existing is not None and not existing.is_flat:
             return []
         flat = self._flat(symbol)
-        holding = self.balances.total(flat.base_asset)
+        holding = self.balances.total(flat.base_asset) - self._held(flat.base_asset)
         if holding <= 0:
             return []
         position = adopt_holding(flat, holding, trades, time)
         self._positions[symbol] = position
         return [PositionChanged(position)]
+
+    def _held(self, asset: str) -> Decimal:
+        """Units of `asset` that positions (of any symbol with it as base) already hold."""
+        return sum((p.qty for p in self._positions.values() if p.base_asset == asset), start=ZERO)
 
     # -- balances -----------------------------------------------------------------------------
 

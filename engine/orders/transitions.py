@@ -9,8 +9,8 @@ a maximum or a sum, so the final record does not depend on the order reports arr
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime
+from decimal import Decimal
 
 from engine.core.events import (
     Event,
@@ -78,15 +78,19 @@ def _first_seen(order: Order, moment: datetime) -> datetime | None:
     return moment
 
 
-def _with_state(order: Order, state: OrderState) -> Order:
-    """`order` in `state`, inferring what the executed quantity proves."""
+def _settled(state: OrderState, qty: Decimal | None, cum_qty: Decimal) -> OrderState:
+    """`state`, raised to what the executed quantity proves."""
     if state is not OrderState.UNKNOWN and not state.is_terminal:
-        if order.qty is not None and order.qty > 0 and order.cum_qty >= order.qty:
-            state = OrderState.FILLED
-        elif order.cum_qty > 0 and state.rank < OrderState.PARTIALLY_FILLED.rank:
-            state = OrderState.PARTIALLY_FILLED
-    known = order.last_known_state if state is OrderState.UNKNOWN else state
-    return replace(order, state=state, last_known_state=known)
+        if qty is not None and qty > 0 and cum_qty >= qty:
+            return OrderState.FILLED
+        if cum_qty > 0 and state.rank < OrderState.PARTIALLY_FILLED.rank:
+            return OrderState.PARTIALLY_FILLED
+    return state
+
+
+# Both transitions build the next record in one constructor call, every field written out:
+# they run for every report, and `dataclasses.replace` (one call per step) cost more than the
+# rest of the order book together.
 
 
 def apply_status(order: Order, report: OrderStatusReport) -> Order:
@@ -98,57 +102,82 @@ def apply_status(order: Order, report: OrderStatusReport) -> Order:
         state = current
     else:
         state = report.state
-    moved = replace(
-        order,
-        order_id=order.order_id if order.order_id is not None else report.order_id,
-        order_list_id=order.order_list_id
-        if order.order_list_id is not None
-        else report.order_list_id,
+    reject_reason, expiry_reason = order.reject_reason, order.expiry_reason
+    cancel_client_order_id = order.cancel_client_order_id
+    if report.state is state:
+        # Reasons and the cancel's own id come from the report that set the terminal state.
+        reject_reason = reject_reason or report.reject_reason
+        expiry_reason = expiry_reason or report.expiry_reason
+        if state is OrderState.CANCELED and report.orig_client_order_id is not None:
+            cancel_client_order_id = cancel_client_order_id or report.client_order_id
+    qty = order.qty if order.qty is not None else report.qty
+    cum_qty = max(order.cum_qty, report.cum_qty)
+    state = _settled(state, qty, cum_qty)
+    return Order(
+        client_order_id=order.client_order_id,
+        symbol=order.symbol,
+        origin=order.origin,
+        state=state,
+        last_known_state=order.last_known_state if state is OrderState.UNKNOWN else state,
         side=order.side or report.side,
         type=order.type or report.type,
-        time_in_force=order.time_in_force or report.time_in_force,
-        qty=order.qty if order.qty is not None else report.qty,
+        qty=qty,
         price=order.price if order.price is not None else report.price,
         stop_price=order.stop_price if order.stop_price is not None else report.stop_price,
         quote_qty=order.quote_qty if order.quote_qty is not None else report.quote_qty,
-        cum_qty=max(order.cum_qty, report.cum_qty),
+        time_in_force=order.time_in_force or report.time_in_force,
+        order_id=order.order_id if order.order_id is not None else report.order_id,
+        order_list_id=(
+            order.order_list_id if order.order_list_id is not None else report.order_list_id
+        ),
+        cum_qty=cum_qty,
         cum_quote=max(order.cum_quote, report.cum_quote),
+        filled_qty=order.filled_qty,
+        filled_quote=order.filled_quote,
+        fill_count=order.fill_count,
+        cancel_requested=order.cancel_requested,
+        cancel_client_order_id=cancel_client_order_id,
+        reject_reason=reject_reason,
+        expiry_reason=expiry_reason,
         created_at=_first_seen(order, report.transact_time),
         updated_at=_later(order.updated_at, report.transact_time),
     )
-    if report.state is state:
-        # Reasons and the cancel's own id come from the report that set the terminal state.
-        moved = replace(
-            moved,
-            reject_reason=moved.reject_reason or report.reject_reason,
-            expiry_reason=moved.expiry_reason or report.expiry_reason,
-        )
-        if state is OrderState.CANCELED and report.orig_client_order_id is not None:
-            moved = replace(
-                moved,
-                cancel_client_order_id=moved.cancel_client_order_id or report.client_order_id,
-            )
-    return _with_state(moved, state)
 
 
 def book_fill(order: Order, fill: FillReport) -> Order:
     """`order` after booking one new (already de-duplicated) fill."""
     filled_qty = order.filled_qty + fill.qty
     filled_quote = order.filled_quote + fill.quote_qty
-    moved = replace(
-        order,
-        order_id=order.order_id if order.order_id is not None else fill.order_id,
+    cum_qty = max(order.cum_qty, filled_qty)
+    # A fill settles an UNKNOWN order: it exists and has executed.
+    state = _settled(order.last_known_state, order.qty, cum_qty)
+    return Order(
+        client_order_id=order.client_order_id,
+        symbol=order.symbol,
+        origin=order.origin,
+        state=state,
+        last_known_state=state,
         side=order.side or fill.side,
+        type=order.type,
+        qty=order.qty,
+        price=order.price,
+        stop_price=order.stop_price,
+        quote_qty=order.quote_qty,
+        time_in_force=order.time_in_force,
+        order_id=order.order_id if order.order_id is not None else fill.order_id,
+        order_list_id=order.order_list_id,
+        cum_qty=cum_qty,
+        cum_quote=max(order.cum_quote, filled_quote),
         filled_qty=filled_qty,
         filled_quote=filled_quote,
         fill_count=order.fill_count + 1,
-        cum_qty=max(order.cum_qty, filled_qty),
-        cum_quote=max(order.cum_quote, filled_quote),
+        cancel_requested=order.cancel_requested,
+        cancel_client_order_id=order.cancel_client_order_id,
+        reject_reason=order.reject_reason,
+        expiry_reason=order.expiry_reason,
         created_at=_first_seen(order, fill.time),
         updated_at=_later(order.updated_at, fill.time),
     )
-    # A fill settles an UNKNOWN order: it exists and has executed.
-    return _with_state(moved, moved.last_known_state)
 
 
 def _progress(order: Order) -> tuple[object, ...]:

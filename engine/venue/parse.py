@@ -88,7 +88,23 @@ class AccountPosition:
     balances: tuple[BalanceReport, ...]
 
 
-def _enum(kind: type[E], obj: Mapping[str, Any], key: str, what: str) -> E:
+def _members(kind: type[E]) -> dict[str, E]:
+    return {member.value: member for member in kind}
+
+
+# Known values by their wire text: a dictionary hit needs no other check (an enum's value is a
+# safe string), so only unknown or malformed values take the checking path.
+_SIDES = _members(Side)
+_ORDER_TYPES = _members(OrderType)
+_TIME_IN_FORCE = _members(TimeInForce)
+
+
+def _enum(
+    kind: type[E], members: Mapping[str, E], obj: Mapping[str, Any], key: str, what: str
+) -> E:
+    raw = obj.get(key)
+    if type(raw) is str and raw in members:
+        return members[raw]
     value = text_field(obj, key, what)
     try:
         return kind(value)
@@ -97,6 +113,9 @@ def _enum(kind: type[E], obj: Mapping[str, Any], key: str, what: str) -> E:
 
 
 def _state(obj: Mapping[str, Any], key: str, what: str) -> tuple[OrderState, str]:
+    raw = obj.get(key)
+    if type(raw) is str and raw in _STATES:
+        return _STATES[raw], raw
     raw = text_field(obj, key, what)
     try:
         return _STATES[raw], raw
@@ -151,7 +170,7 @@ def parse_execution_report(msg: Mapping[str, Any]) -> ExecutionUpdate:
     symbol = text_field(raw, "s", what)
     state, raw_state = _state(raw, "X", what)
     execution_type = text_field(raw, "x", what)
-    side = _enum(Side, raw, "S", what)
+    side = _enum(Side, _SIDES, raw, "S", what)
     order_id = int_field(raw, "i", what)
     client_order_id = text_field(raw, "c", what)
     transact_time = _time(raw, "T", what)
@@ -162,8 +181,8 @@ def parse_execution_report(msg: Mapping[str, Any]) -> ExecutionUpdate:
         order_id=order_id,
         order_list_id=_list_id(raw, "g", what),
         side=side,
-        type=_enum(OrderType, raw, "o", what),
-        time_in_force=_enum(TimeInForce, raw, "f", what),
+        type=_enum(OrderType, _ORDER_TYPES, raw, "o", what),
+        time_in_force=_enum(TimeInForce, _TIME_IN_FORCE, raw, "f", what),
         qty=_qty(raw, "q", what),
         price=optional_decimal(raw, "p", what),
         stop_price=optional_decimal(raw, "P", what),
@@ -291,9 +310,9 @@ def parse_order(body: Mapping[str, Any]) -> OrderStatusReport:
         orig_client_order_id=optional_text(raw, "origClientOrderId", what),
         order_id=int_field(raw, "orderId", what),
         order_list_id=_list_id(raw, "orderListId", what),
-        side=_enum(Side, raw, "side", what),
-        type=_enum(OrderType, raw, "type", what),
-        time_in_force=_enum(TimeInForce, raw, "timeInForce", what),
+        side=_enum(Side, _SIDES, raw, "side", what),
+        type=_enum(OrderType, _ORDER_TYPES, raw, "type", what),
+        time_in_force=_enum(TimeInForce, _TIME_IN_FORCE, raw, "timeInForce", what),
         qty=_qty(raw, qty_key, what),
         price=optional_decimal(raw, "price", what),
         stop_price=optional_decimal(raw, "stopPrice", what),

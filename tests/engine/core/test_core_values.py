@@ -176,3 +176,8 @@ def test_to_jsonable_refuses_floats_and_sorts_sets() -> None:
 def test_enums_become_plain_strings() -> None:
     value = to_jsonable(OrderState.NEW)
     assert value == "NEW" and type(value) is str
+
+
+def test_to_jsonable_writes_decimals_fixed_point() -> None:
+    values = (Decimal("0E-8"), Decimal("1E+2"), Decimal("-1.50"), Decimal("0.00000001"))
+    assert to_jsonable(values) == ["0.00000000", "100", "-1.50", "0.00000001"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import pathlib
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
@@ -65,6 +66,48 @@ def test_refused_values_name_their_place(
 ) -> None:
     with pytest.raises(error, match=message):
         encode(value)
+
+
+def test_plain_payloads_encode_as_the_generic_walk_does() -> None:
+    # Engine payloads are already plain (decimals as text) and skip the copying walk; the text
+    # must be the canonical JSON of the same value all the same, however deep.
+    deep: object = ["leaf", 7]
+    for level in range(300):
+        deep = {"level": level, "next": deep, "ok": True}
+    payloads: list[dict[str, object]] = [
+        {"z": None, "a": "caf\u00e9 \u2603", "m": {"y": [1, (2, "3")], "b": False}, "n": -5},
+        {"deep": deep},
+        {},
+    ]
+    for payload in payloads:
+        expected = json.dumps(payload, sort_keys=True, separators=(",", ":"))
+        assert encode_payload(payload) == expected
+    assert encode_payload(payloads[0]) == (
+        '{"a":"caf\\u00e9 \\u2603","m":{"b":false,"y":[1,[2,"3"]]},"n":-5,"z":null}'
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "error", "message"),
+    [
+        ({"a": "x", "b": [{"c": "y", "d": 1.0}]}, TypeError, r"payload.b\[0\].d: float 1.0"),
+        ({"a": ("x", [Level.HIGH])}, TypeError, r"payload.a\[1\]\[0\]: store <Level.HIGH"),
+        ({"a": {1.5: "x"}}, TypeError, "payload.a: mapping key 1.5 is not a str"),
+        ({"a": {True: "x"}}, TypeError, "payload.a: mapping key True is not a str"),
+    ],
+)
+def test_refusals_deep_inside_otherwise_plain_payloads(
+    value: dict[str, object], error: type[Exception], message: str
+) -> None:
+    with pytest.raises(error, match=message):
+        encode_payload(value)
+
+
+def test_a_payload_containing_itself_is_refused() -> None:
+    payload: dict[str, object] = {"a": "x"}
+    payload["self"] = payload
+    with pytest.raises(RecursionError):
+        encode_payload(payload)
 
 
 def test_a_payload_must_be_a_mapping() -> None:

@@ -145,3 +145,23 @@ def test_adoption_needs_a_holding_and_no_open_position(ledger: Ledger) -> None:
 
 def test_balance_report_total_includes_locked() -> None:
     assert BalanceReport("BTC", D(1), D(2), at(0)).total == D(3)
+
+
+def test_a_holding_shared_by_two_symbols_is_adopted_once() -> None:
+    ledger = Ledger({**RULES, "BNBFDUSD": rules("BNBFDUSD", "BNB", "FDUSD")})
+    ledger.apply_balances([balance("BNB", "4", "1")])
+    first = ledger.adopt("BNBUSDT", [], at(0))
+    assert [event.position.qty for event in first] == [D(5)]  # type: ignore[attr-defined]
+    assert ledger.adopt("BNBFDUSD", [], at(1)) == []
+    assert ledger.position("BNBFDUSD") is None
+
+
+def test_only_the_units_no_position_holds_are_adopted() -> None:
+    ledger = Ledger({**RULES, "BNBFDUSD": rules("BNBFDUSD", "BNB", "FDUSD")})
+    ledger.apply_fill(trade(BUY, "2", "600", symbol="BNBUSDT"))
+    ledger.apply_balances([balance("BNB", "3.5")])
+    ledger.adopt("BNBFDUSD", [], at(5))
+    assert ledger.position("BNBFDUSD") == Position(
+        "BNBFDUSD", "BNB", "FDUSD", qty=D("1.5"), cost_basis=None, adopted=True, updated_at=at(5)
+    )
+    assert ledger.adopt("BNBUSDT", [], at(6)) == []  # its position is open: left alone
