@@ -9,6 +9,7 @@ from enum import StrEnum
 from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from engine.protection.settings import ProtectionSettings
 from engine.risk import RiskLimits
 
 
@@ -61,3 +62,4 @@ class Settings(BaseSettings):
     )
     sim: SimSettings = SimSettings()
     risk: RiskLimits = RiskLimits()
+    protection: ProtectionSettings = ProtectionSettings()

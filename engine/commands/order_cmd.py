@@ -1,8 +1,9 @@
 """`spotdesk order buy|sell`: one order through the engine's risk checks, previewed and confirmed.
 
-The order is rounded toward safety with the symbol's filters (see `preview.py`) and shown; it
-is sent only after the operator types the side (or with --yes), with the values shown, so what
-goes out is what was confirmed. Nothing reaches the engine's order path before that.
+The order is rounded toward safety with the symbol's filters (see `preview.py`) and shown, then
+previewed by the engine itself (`dry_run: true`: its rounding and every risk check, nothing
+sent); it is sent only after the operator types the side (or with --yes), with the values shown
+and `confirmed: true`, which is the operator's yes to an order above the soft notional limit.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import asyncio
 
 from engine.commands.exitcodes import EPILOG, EXIT_REFUSED, EXIT_USAGE
 from engine.commands.inputs import POSITIVE_DECIMAL, SYMBOL
-from engine.commands.preview import OrderWanted, PreviewRefused, preview
+from engine.commands.preview import OrderWanted, PreviewRefused, preview, risk_lines
 from engine.commands.session import (
     can_ask,
     complain,
@@ -35,7 +36,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         description="Place one order through the same risk checks as the desk. The order is "
         "rounded to the symbol's filters toward safety and shown before anything is sent; "
         "type the side (BUY or SELL) to send it, or pass --yes. Without a terminal, --yes is "
-        "required.",
+        "required. That yes (or --yes) is also the confirmation an order above the soft "
+        "notional limit needs.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -62,6 +64,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--tif", choices=("GTC", "IOC", "FOK"), help="limit orders only (default: GTC)"
     )
     order.add_argument("--yes", action="store_true", help="send without asking")
+    add_protection_options(order)
     order.set_defaults(run=_order, parser=order)
 
 
@@ -104,11 +107,58 @@ def _order(args: argparse.Namespace) -> int:
                 complain(f"{'usage' if refusal.usage else 'refused'}: {refusal}")
                 return EXIT_USAGE if refusal.usage else EXIT_REFUSED
             say(shown.text)
+            # The engine's own preview (risk checks): before asking, so the operator sees it.
+            order = shown.order.args()
+            checked = await client.command(CommandName.SUBMIT_ORDER, {**order, "dry_run": True})
+            lines = risk_lines(checked.data)
+            if lines:
+                say("\n".join(lines))
+            if not checked.ok:
+                return report(checked)
             if not args.yes:
                 prompt = f"Type {wanted.side} to send this order, anything else cancels: "
                 if not await asyncio.to_thread(confirm, prompt, wanted.side):
                     complain("not confirmed; nothing sent")
                     return EXIT_REFUSED
-            return report(await client.command(CommandName.SUBMIT_ORDER, shown.order.args()))
+            submitted = {**order, **protection_args(args), "confirmed": True}
+            return report(await client.command(CommandName.SUBMIT_ORDER, submitted))
 
     return execute(work)
+
+
+# -- protection armed when the entry fills (engine.service.protection) ---------------------------
+
+
+def add_protection_options(order: argparse.ArgumentParser) -> None:
+    """--sl / --tp / --trail: protection the engine places once a buy entry fills."""
+    order.add_argument(
+        "--sl", type=POSITIVE_DECIMAL, metavar="P", help="buy only: stop-loss price once filled"
+    )
+    order.add_argument(
+        "--tp", type=POSITIVE_DECIMAL, metavar="P", help="buy only: take-profit price once filled"
+    )
+    order.add_argument(
+        "--trail",
+        type=int,
+        metavar="BIPS",
+        help="buy only: a trailing stop this many BIPS (100 = 1%%) under the high, once filled",
+    )
+
+
+def protection_args(args: argparse.Namespace) -> dict[str, str | int]:
+    """The SubmitOrder arguments for --sl / --tp / --trail; a usage error if they clash."""
+    parser: argparse.ArgumentParser = args.parser
+    chosen = {
+        key: value
+        for key, value in (
+            ("stop_loss", args.sl),
+            ("take_profit", args.tp),
+            ("trailing_delta_bips", args.trail),
+        )
+        if value is not None
+    }
+    if chosen and args.side != "buy":
+        parser.error("--sl, --tp and --trail protect a buy entry")
+    if args.sl is not None and args.trail is not None:
+        parser.error("give --sl or --trail, not both")
+    return {k: v if isinstance(v, int) else str(v) for k, v in chosen.items()}

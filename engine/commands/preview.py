@@ -106,6 +106,30 @@ def preview(wanted: OrderWanted, snapshot: Mapping[str, Any]) -> Preview:
     return Preview(rounded, "\n".join(lines))
 
 
+def risk_lines(data: Mapping[str, Any]) -> list[str]:
+    """The engine's dry run shown: its rounded order, then every risk check, pass or fail."""
+    risk = data.get("risk")
+    if not isinstance(risk, Mapping):
+        return []
+    lines = ["Risk checks (the engine's preview; nothing sent):"]
+    order = risk.get("order")
+    if isinstance(order, Mapping):
+        qty = order.get("qty") or f"for {order.get('quote_qty')} (quote)"
+        price = order.get("price") or "market"
+        lines.append(f"  engine    {order.get('side')} {qty} {order.get('symbol')} at {price}")
+    for check in risk.get("checks") or []:
+        if not isinstance(check, Mapping):
+            continue
+        mark = "ok  " if check.get("passed") else "FAIL"
+        if check.get("passed") and check.get("level") == "warning":
+            mark = "warn"
+        rule = str(check.get("rule", "?")).lower()
+        lines.append(f"  {mark}  {rule:<17} {check.get('message')}")
+    if risk.get("needs_confirmation"):
+        lines.append("  above the soft notional limit: confirming (or --yes) is the yes it needs")
+    return lines
+
+
 def _symbol_rules(snapshot: Mapping[str, Any], symbol: str) -> Mapping[str, Any]:
     known = [s for s in snapshot.get("symbols", []) if isinstance(s, Mapping)]
     for rules in known:

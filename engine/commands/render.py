@@ -51,6 +51,16 @@ def render_status(snapshot: Mapping[str, Any]) -> str:
     ]
     if snapshot.get("halt_reason"):
         lines.append(f"  halted: {snapshot['halt_reason']}")
+    risk = snapshot.get("risk") or {}
+    if state == "REDUCING":
+        lines.append(f"  reducing (sells only): {(risk.get('trading') or {}).get('reason')}")
+    gauges = [g for g in risk.get("gauges") or [] if isinstance(g, Mapping)]
+    if gauges:
+        shown = ", ".join(
+            f"{g.get('name')} {amount(g.get('value'))}/{amount(g.get('limit'))} ({g.get('level')})"
+            for g in gauges
+        )
+        lines.append(f"  risk: {shown}")
     if snapshot.get("reconciled") is False:
         reason = (snapshot.get("reconcile") or {}).get("reason") or "not yet"
         lines.append(f"  not reconciled, no new orders: {reason}")

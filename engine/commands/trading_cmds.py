@@ -1,4 +1,5 @@
-"""`spotdesk cancel`, `close`, `halt` and `arm`: one command each, sent to the running engine."""
+"""`spotdesk cancel`, `close`, `halt`, `reduce` and `arm`: one command each, sent to the running
+engine."""
 
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
     for name, command, text in (
         ("halt", CommandName.HALT, "stop new orders (cancels and reconciliation still run)"),
+        ("reduce", CommandName.REDUCE, "allow only orders that reduce positions (sells)"),
         ("arm", CommandName.ARM, "allow new orders again after a halt"),
     ):
         parser = _add(subparsers, name, text)

@@ -21,6 +21,10 @@ class CommandName(StrEnum):
     CLOSE_POSITION = "ClosePosition"
     HALT = "Halt"
     ARM = "Arm"
+    REDUCE = "Reduce"  # only orders that reduce positions (sells) until armed
+    EMERGENCY_STOP = "EmergencyStop"  # halt, cancel everything, verify, optionally flatten
+    SET_PROTECTION = "SetProtection"  # SL / TP / trailing resting on the exchange
+    CLEAR_PROTECTION = "ClearProtection"
     RECONCILE = "Reconcile"
     STOP_ENGINE = "StopEngine"
 

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from engine.core.order import Order
+from engine.core.reports import OrderStatusReport
 from engine.service.api import CommandResult, Outcome
 from engine.service.args import UsageError, required_text, symbol_arg
 from engine.service.orders import order_result
@@ -116,46 +117,57 @@ class CancelCommands:
         canceled: list[str] = []
         failed: dict[str, str] = {}
         for target in targets:
-            for order in parts.book.open_orders(target):
-                parts.pipeline.record(parts.book.request_cancel(order.client_order_id))
-            try:
-                reports = await parts.link.call(parts.venue.cancel_all(target))
-            except Rejected as error:
-                reports = []
-                if error.code != NOTHING_OPEN_CODE:  # nothing was open
-                    failed[target] = str(error)
-            except VenueError as error:
-                reports = []
-                failed[target] = str(error)
-            for report in reports:
-                parts.pipeline.apply(report)
-                canceled.append(report.order_client_id)
-            if target in failed or not reports:
-                await self._refresh_open_orders(target)
-            for order in parts.book.open_orders(target):
-                if order.cancel_requested:
-                    reason = failed.get(target, "still open after cancel-all")
-                    parts.pipeline.record(parts.book.cancel_rejected(order.client_order_id, reason))
+            done, problem = await self.cancel_symbol(target)
+            canceled += done
+            if problem is not None:
+                failed[target] = problem
         data = {"canceled": canceled, "failed": failed}
         if failed:
             outcome = Outcome.UNKNOWN if len(failed) < len(targets) or canceled else Outcome.VENUE
             return CommandResult(outcome, f"cancel-all incomplete: {failed}", data)
         return CommandResult(Outcome.OK, f"{len(canceled)} order(s) canceled", data)
 
-    async def _refresh_open_orders(self, symbol: str) -> None:
-        """Fold in the venue's open orders of a symbol, and query the book's others."""
+    async def cancel_symbol(self, symbol: str) -> tuple[list[str], str | None]:
+        """The exchange's cancel-all on one symbol (OCO lists and external orders included):
+        the client order ids it canceled, and why it failed (None when it did not)."""
         parts = self._parts
+        problem: str | None = None
+        for order in parts.book.open_orders(symbol):
+            parts.pipeline.record(parts.book.request_cancel(order.client_order_id))
         try:
-            reports = await parts.link.call(parts.venue.open_orders(symbol))
+            reports = await parts.link.call(parts.venue.cancel_all(symbol))
+        except Rejected as error:
+            reports = []
+            if error.code != NOTHING_OPEN_CODE:  # nothing was open
+                problem = str(error)
         except VenueError as error:
-            log.warning("open orders of %s not read: %s", symbol, error)
-            return
+            reports = []
+            problem = str(error)
+        for report in reports:
+            parts.pipeline.apply(report)
+        if problem is not None or not reports:
+            try:
+                await self.open_at_venue(symbol)
+            except VenueError as error:
+                log.warning("open orders of %s not read: %s", symbol, error)
+        for order in parts.book.open_orders(symbol):
+            if order.cancel_requested:
+                reason = problem or "still open after cancel-all"
+                parts.pipeline.record(parts.book.cancel_rejected(order.client_order_id, reason))
+        return [report.order_client_id for report in reports], problem
+
+    async def open_at_venue(self, symbol: str) -> list[OrderStatusReport]:
+        """The venue's open orders of a symbol, folded into the book, and the book's other open
+        orders there settled by query; raises VenueError when the venue does not answer."""
+        parts = self._parts
+        reports = await parts.link.call(parts.venue.open_orders(symbol))
         listed = {report.order_client_id for report in reports}
         for report in reports:
             parts.pipeline.apply(report)
         for order in parts.book.open_orders(symbol):
             if order.client_order_id not in listed:
                 await self._settler.query(order)
+        return reports
 
     async def _final_state(self, cid: str, order: Order | None) -> str | None:
         if order is not None:

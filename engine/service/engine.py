@@ -22,9 +22,12 @@ from typing import Any
 from engine.config import Mode, Settings
 from engine.core.wire import MalformedPayload
 from engine.journal import Journal, JournalError
+from engine.protection import ProtectionSettings
+from engine.risk import RiskLimits
 from engine.service.api import CommandName, CommandResult, Outcome
 from engine.service.assembly import EngineStartError, assemble
 from engine.service.cancels import CancelCommands
+from engine.service.emergency import EmergencyBounds, EmergencyStop
 from engine.service.events import EngineAlarm, ReconcileFinished, StreamHealthChanged
 from engine.service.gate import TradingGate
 from engine.service.health import VenueLink
@@ -34,7 +37,9 @@ from engine.service.orders import OrderCommands
 from engine.service.parts import Parts
 from engine.service.port import VenuePort
 from engine.service.profile import credentials_from, journal_path
+from engine.service.protection import ProtectionManager
 from engine.service.reconcile import Reconciler, ReconcileReport
+from engine.service.riskgate import RiskGate
 from engine.service.scheduling import ReconcileScheduler
 from engine.service.settle import Settler
 from engine.service.snapshot import build_snapshot
@@ -67,8 +72,13 @@ class Engine:
         clock: Clock,
         rng: random.Random,
         options: EngineOptions,
+        limits: RiskLimits | None = None,
+        emergency: EmergencyBounds | None = None,
+        protection: ProtectionSettings | None = None,
     ) -> None:
         self._venue = venue
+        self._limits = limits or RiskLimits()
+        self._emergency_bounds = emergency
         self._open_journal = open_journal
         self._clock = clock
         self._rng = rng
@@ -83,6 +93,10 @@ class Engine:
         self._reconciler: Reconciler | None = None
         self._orders: OrderCommands | None = None
         self._cancels: CancelCommands | None = None
+        self._risk: RiskGate | None = None
+        self._emergency: EmergencyStop | None = None
+        self.protection_settings = protection or ProtectionSettings()
+        self._protection: ProtectionManager | None = None
         self._last_reconcile: dict[str, Any] = {
             "last_at": None,
             "last_clean": None,
@@ -143,8 +157,18 @@ class Engine:
         parts = self._parts = assembled.parts
         settler = Settler(parts)
         self._reconciler = Reconciler(parts, settler, assembled.adoptions)
-        self._orders = OrderCommands(parts, settler, self._refresh_rules)
+        # -- risk and the emergency stop (every order passes self._risk) --
+        self._risk = RiskGate(parts, self._limits, self._trading)
+        await self._risk.restore_counts()
+        self._orders = OrderCommands(parts, settler, self._refresh_rules, self._risk)
         self._cancels = CancelCommands(parts, settler)
+        self._emergency = EmergencyStop(
+            parts, self._trading, self._orders, self._cancels, self._emergency_bounds
+        )
+        # -- end risk --
+        self._protection = ProtectionManager(
+            parts, self.protection_settings, settler.schedule, self._risk
+        )
         self._scheduler = ReconcileScheduler(
             self._reconcile_once,
             self._gate,
@@ -165,6 +189,7 @@ class Engine:
         user.start()
         await self._wait_user_stream()
         await self._first_reconcile(self._scheduler)
+        await self._protection.restore()  # protection: after the venue's truth is folded in
         self._started = True
         if self.options.market_data and parts.symbols:
             market = self._venue.market_stream(
@@ -172,6 +197,7 @@ class Engine:
                 parts.marks,
                 rng=self._rng,
                 on_status=self._on_stream_status,
+                on_mark=self._protection.on_mark,
                 config=self.options.market_stream,
             )
             self._link.streams["market"] = market
@@ -234,9 +260,17 @@ class Engine:
         # Every event the state includes is journaled first (a failed journal is reported).
         with contextlib.suppress(JournalError):
             await parts.journal.flush()
-        return build_snapshot(
-            parts, seq=parts.pipeline.hub.last_seq, last_reconcile=dict(self._last_reconcile)
+        assert self._risk is not None
+        risk = await self._risk.snapshot_json()
+        snapshot = build_snapshot(
+            parts,
+            seq=parts.pipeline.hub.last_seq,
+            last_reconcile=dict(self._last_reconcile),
+            risk=risk,
         )
+        if self._protection is not None:
+            self._protection.annotate(snapshot)  # each position's protection
+        return snapshot
 
     def events(self, since_seq: int) -> AsyncIterator[dict[str, Any]]:
         return self.parts.pipeline.hub.stream(since_seq)
@@ -261,6 +295,8 @@ class Engine:
         orders, cancels = self._orders, self._cancels
         assert orders is not None and cancels is not None
         if name is CommandName.SUBMIT_ORDER:
+            if self._protection is not None:  # stop_loss / take_profit arm on the entry's fill
+                return await self._protection.submit_entry(args, orders.submit)
             return await orders.submit(args)
         if name is CommandName.CANCEL_ORDER:
             return await cancels.cancel(args)
@@ -268,8 +304,15 @@ class Engine:
             return await cancels.cancel_all(args)
         if name is CommandName.CLOSE_POSITION:
             return await orders.close_position(args)
-        if name in (CommandName.HALT, CommandName.ARM):
+        if name in (CommandName.HALT, CommandName.ARM, CommandName.REDUCE):
             return await self._trading.command(name, args)
+        if name is CommandName.EMERGENCY_STOP:
+            assert self._emergency is not None
+            return await self._emergency.command(args)
+        if name is CommandName.SET_PROTECTION and self._protection is not None:
+            return await self._protection.set(args)
+        if name is CommandName.CLEAR_PROTECTION and self._protection is not None:
+            return await self._protection.clear(args)
         if name is CommandName.RECONCILE:
             assert self._scheduler is not None
             report = await self._scheduler.run_now("operator")
@@ -294,6 +337,8 @@ class Engine:
         }
         if self._parts is not None:
             self._parts.pipeline.emit(ReconcileFinished(trigger, report.clean, report.summary()))
+        if self._protection is not None and self._started:
+            self._protection.observe()
         return report
 
     async def _refresh_rules(self) -> None:
@@ -325,6 +370,8 @@ class Engine:
                 parts.pipeline.apply(update.status, fills)
             elif isinstance(update, AccountPosition):
                 parts.pipeline.apply_balances(update.balances)
+            if self._protection is not None and self._started:
+                self._protection.observe()
         except Exception as error:
             log.exception("applying a user stream event failed")
             name = type(error).__name__
@@ -371,6 +418,7 @@ def make_engine(
     clock: Clock | None = None,
     seed: int | None = None,
     venue_options: VenueOptions | None = None,
+    emergency: EmergencyBounds | None = None,
     **options: Any,
 ) -> Engine:
     """An engine for `settings` with the real venue, journal and clock; nothing is opened
@@ -402,6 +450,9 @@ def make_engine(
         clock=used_clock,
         rng=random.Random(seed),
         options=engine_options,
+        limits=settings.risk,
+        emergency=emergency,
+        protection=settings.protection,
     )
 
 

@@ -3,17 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import ClassVar
 
 from engine.core.events import Event
-
-
-class TradingState(StrEnum):
-    """ACTIVE: orders may go out. HALTED: no new orders; cancels and reconciliation go on."""
-
-    ACTIVE = "ACTIVE"
-    HALTED = "HALTED"
+from engine.risk.state import TradingState
 
 
 @dataclass(frozen=True, slots=True)

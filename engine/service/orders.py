@@ -6,6 +6,11 @@ halts the engine and nothing is sent. Each venue answer is sorted by the taxonom
 accepted (its report and FULL fills are folded in; stream events that came first were applied
 already), rejected, unknown (settled by query, never resent: R3), not sent (retried once with
 the same id), rate limited (refused with the wait).
+
+Every order then passes the risk choke point (`RiskGate.decide`): a refusal names the rule and
+its numbers, and the result's `data["risk"]` always carries every check. `dry_run: true`
+previews (nothing is journaled or sent); an order above the soft notional limit needs
+`confirmed: true` (the CLI sets it once the operator said yes to the preview).
 """
 
 from __future__ import annotations
@@ -19,11 +24,13 @@ from engine.core.intents import OrderIntent
 from engine.core.rules import QuantizedOrder, SymbolRules
 from engine.core.types import OrderType, Side
 from engine.journal import JournalError
+from engine.risk import ProposedOrder, RiskDecision, Rule
 from engine.service.api import CommandResult, Outcome
 from engine.service.args import OrderRequest, UsageError, order_request, symbol_arg
 from engine.service.parts import Parts
 from engine.service.payloads import decimal_text, order_json
 from engine.service.records import intent_payload
+from engine.service.riskgate import RiskGate
 from engine.service.settle import Settler
 from engine.venue.errors import AuthError, NotSent, RateLimited, Rejected, Unknown, VenueError
 
@@ -44,28 +51,37 @@ class OrderCommands:
         parts: Parts,
         settler: Settler,
         refresh_rules: Callable[[], Coroutine[Any, Any, None]],
+        risk: RiskGate,
     ) -> None:
         self._parts = parts
         self._settler = settler
         self._refresh_rules = refresh_rules
+        self._risk = risk
 
     # -- SubmitOrder and ClosePosition ---------------------------------------------------------
 
     async def submit(self, args: Mapping[str, Any]) -> CommandResult:
         try:
             request = order_request(args)
+            confirmed, dry_run = flag(args, "confirmed"), flag(args, "dry_run")
         except UsageError as error:
             return CommandResult(Outcome.USAGE, str(error))
-        return await self.place(request)
+        return await self.place(request, confirmed=confirmed, dry_run=dry_run)
 
     async def close_position(self, args: Mapping[str, Any]) -> CommandResult:
         """Sell what can be sold of a position at market, floored to the filters."""
-        parts = self._parts
         try:
             symbol = symbol_arg(args)
         except UsageError as error:
             return CommandResult(Outcome.USAGE, str(error))
         assert symbol is not None
+        # Closing is the operator's explicit act (the CLI and the desk confirm it first).
+        return await self.sell_all(symbol)
+
+    async def sell_all(self, symbol: str, *, flattening: bool = False) -> CommandResult:
+        """Sell a position's sellable quantity at market (fee-aware: the free balance), floored
+        to the filters, confirmed; `flattening` is the emergency stop's sale while HALTED."""
+        parts = self._parts
         rules = parts.rules.get(symbol)
         if rules is None:
             return CommandResult(Outcome.USAGE, f"unknown symbol {symbol}")
@@ -86,22 +102,50 @@ class OrderCommands:
                 {"qty": str(position.qty)},
             )
         request = OrderRequest(symbol, Side.SELL, OrderType.MARKET, None, qty, None, None)
-        return await self.place(request)
+        return await self.place(request, confirmed=True, flattening=flattening)
 
-    async def place(self, request: OrderRequest) -> CommandResult:
+    async def place(
+        self,
+        request: OrderRequest,
+        *,
+        confirmed: bool = False,
+        dry_run: bool = False,
+        flattening: bool = False,
+    ) -> CommandResult:
+        """Check, journal and send one order; `confirmed` is the operator's yes above the soft
+        notional limit (protection and flattening pass True), `dry_run` previews only, and
+        `flattening` (the emergency stop's sells) is checked as if REDUCING while HALTED."""
         parts = self._parts
-        blocked = parts.gate.new_orders_blocked()
-        if blocked is not None:
+        blocked = parts.gate.new_orders_blocked(flattening=flattening)
+        if blocked is not None and not dry_run:
             return CommandResult(Outcome.REFUSED, blocked)
         rules = parts.rules.get(request.symbol)
         if rules is None:
             return CommandResult(Outcome.USAGE, f"unknown symbol {request.symbol}")
         rounded = rules.quantize(request.side, request.type, request.quantity, request.price)
         data = _rounded_json(request, rounded)
-        refusal = await self._check(request, rules, rounded, data)
-        if refusal is not None:
+        refusal, reference = await self._check(request, rules, rounded, data)
+        if refusal is not None and not dry_run:
             return refusal
-        blocked = parts.gate.new_orders_blocked()  # the price lookup may have taken a while
+        proposed = ProposedOrder(
+            request.symbol,
+            request.side,
+            request.type,
+            qty=rounded.qty,
+            quote_qty=request.quote_quantity,
+            price=rounded.price,
+            confirmed=confirmed,
+        )
+        decision = await self._risk.decide(proposed, reference, flattening=flattening)
+        data["risk"] = decision.to_json()
+        if dry_run:
+            return _preview_result(refusal, blocked, decision, data)
+        if not decision.allowed:
+            return CommandResult(Outcome.REFUSED, f"refused by risk: {decision.refusal}", data)
+        if decision.needs_confirmation:
+            return CommandResult(Outcome.REFUSED, _confirmation_text(decision), data)
+        # The price lookups may have taken a while.
+        blocked = parts.gate.new_orders_blocked(flattening=flattening)
         if blocked is not None:
             return CommandResult(Outcome.REFUSED, blocked, data)
         intent = OrderIntent(
@@ -131,6 +175,7 @@ class OrderCommands:
             reason = f"the intent could not be journaled, so nothing was sent: {error}"
             parts.halt(reason)
             return CommandResult(Outcome.REFUSED, reason, data)
+        self._risk.record_order(proposed)
         parts.pipeline.record(parts.book.submit(intent))
         parts.in_flight.add(intent.client_order_id)
         try:
@@ -144,14 +189,12 @@ class OrderCommands:
         rules: SymbolRules,
         rounded: QuantizedOrder,
         data: dict[str, Any],
-    ) -> CommandResult | None:
-        """The local pre-trade check: every filter the venue would refuse, with the numbers."""
+    ) -> tuple[CommandResult | None, Decimal | None]:
+        """The local pre-trade check: every filter the venue would refuse, with the numbers;
+        also the reference price it used (for the risk check)."""
         if rounded.qty is not None and rounded.qty <= 0:
-            return CommandResult(
-                Outcome.REFUSED,
-                f"quantity {request.quantity} rounds down to 0 at step {rules.qty_step()}",
-                data,
-            )
+            message = f"quantity {request.quantity} rounds down to 0 at step {rules.qty_step()}"
+            return CommandResult(Outcome.REFUSED, message, data), None
         reference = await self._reference_price(request.symbol)
         violations = rules.check(
             request.side,
@@ -163,7 +206,7 @@ class OrderCommands:
             open_orders=len(self._parts.book.open_orders(request.symbol)),
         )
         if not violations:
-            return None
+            return None, reference
         data["violations"] = [
             {
                 "filter": v.filter,
@@ -175,7 +218,8 @@ class OrderCommands:
             for v in violations
         ]
         message = "; ".join(f"{v.filter}: {v.message}" for v in violations)
-        return CommandResult(Outcome.REFUSED, f"refused before sending: {message}", data)
+        refusal = CommandResult(Outcome.REFUSED, f"refused before sending: {message}", data)
+        return refusal, reference
 
     async def _reference_price(self, symbol: str) -> Decimal | None:
         """A fresh mark, else the last price over REST, else None (checks needing it skip)."""
@@ -269,6 +313,38 @@ def _rounded_json(request: OrderRequest, rounded: QuantizedOrder) -> dict[str, A
         "requested_price": decimal_text(request.price),
         "adjusted": list(rounded.adjusted),
     }
+
+
+def flag(args: Mapping[str, Any], key: str) -> bool:
+    """A boolean argument: absent is False; anything but a JSON boolean is a usage error."""
+    value = args.get(key, False)
+    if not isinstance(value, bool):
+        raise UsageError(f"{key} must be true or false")
+    return value
+
+
+def _confirmation_text(decision: RiskDecision) -> str:
+    soft = next(c for c in decision.checks if c.rule is Rule.SOFT_NOTIONAL)
+    return f"needs confirmation: {soft.message}; resend with confirmed: true (the CLI's --yes)"
+
+
+def _preview_result(
+    local: CommandResult | None,
+    blocked: str | None,
+    decision: RiskDecision,
+    data: dict[str, Any],
+) -> CommandResult:
+    """A dry run's answer: what sending would do, with every check; nothing was sent."""
+    data["dry_run"] = True  # the refusal a real send would give first, in the same order
+    if blocked is not None:
+        return CommandResult(Outcome.REFUSED, blocked, data)
+    if local is not None:
+        return CommandResult(Outcome.REFUSED, local.message, data)
+    if not decision.allowed:
+        return CommandResult(Outcome.REFUSED, f"refused by risk: {decision.refusal}", data)
+    if decision.needs_confirmation:
+        return CommandResult(Outcome.OK, f"preview: {_confirmation_text(decision)}", data)
+    return CommandResult(Outcome.OK, "preview: every check passes; nothing was sent", data)
 
 
 def order_result(

@@ -7,8 +7,8 @@ Schema (version 1). Decimals are strings, times ISO-8601 UTC strings, absent val
       "seq": int,                 # the last event this state includes; resume events after it
       "mode": "sim" | "testnet" | "live",
       "account": str,
-      "trading_state": "ACTIVE" | "HALTED",
-      "halt_reason": str | null,
+      "trading_state": "ACTIVE" | "REDUCING" | "HALTED",
+      "halt_reason": str | null,  # set when HALTED; the reason in any state is under risk
       "reconciled": bool,         # false: no new orders until reconciliation is clean
       "reconcile": {"reason": str | null, "last_at": time | null, "last_clean": bool | null,
                     "last_summary": str | null},
@@ -39,7 +39,13 @@ Schema (version 1). Decimals are strings, times ISO-8601 UTC strings, absent val
       "watch_list": [{"client_order_id", "since"}],  # creates unanswered and not found (-2013)
       "marks": [{"symbol", "bid", "ask", "last", "age_s"}],
       "symbols": [{"symbol", "base_asset", "quote_asset", "status", "tick_size", "step_size",
-                   "min_qty", "min_notional"}]
+                   "min_qty", "min_notional"}],
+      "risk": {"trading": {"state", "reason", "at"},  # the state, why, and since when
+               "gauges": [{"name", "value", "limit", "ratio", "level", "unit", "note"}],
+               # exposure, daily_loss, trades, positions, request_weight; level ok|warning|breach
+               "day": {"day", "rollover_hour", "trades", "orders", "realized_pnl": {asset: str},
+                       "fees": {asset: str}},
+               "equity": str, "limits": {RiskLimits' fields}}
     }
 """
 
@@ -93,7 +99,13 @@ def _symbol_json(rules: SymbolRules) -> dict[str, Any]:
     }
 
 
-def build_snapshot(parts: Parts, *, seq: int, last_reconcile: dict[str, Any]) -> dict[str, Any]:
+def build_snapshot(
+    parts: Parts,
+    *,
+    seq: int,
+    last_reconcile: dict[str, Any],
+    risk: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """The snapshot of a started engine (see the module docstring for the schema)."""
     gate = parts.gate
     now = parts.clock.now()
@@ -159,4 +171,5 @@ def build_snapshot(parts: Parts, *, seq: int, last_reconcile: dict[str, Any]) ->
         ],
         "marks": marks,
         "symbols": [_symbol_json(parts.rules[s]) for s in parts.symbols if s in parts.rules],
+        "risk": {"trading": gate.machine.to_json(), **(risk or {})},
     }

@@ -1,5 +1,5 @@
-"""Halt and Arm: the operator's trading state, journaled so that a halt survives restarts, and
-the engine's own halts when it fails closed (journal failure, refused key, internal error)."""
+"""Halt, Reduce and Arm: the trading state, journaled so that a halt survives restarts, and the
+engine's own moves (fail-closed halts, REDUCING on a daily-loss breach), each with its reason."""
 
 from __future__ import annotations
 
@@ -9,9 +9,11 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from engine.journal import JournalError
+from engine.risk import StateTransition, TradingState
+from engine.risk.state import TransitionRefused
 from engine.service.api import CommandName, CommandResult, Outcome
 from engine.service.args import UsageError, required_text
-from engine.service.events import TradingState, TradingStateChanged
+from engine.service.events import TradingStateChanged
 from engine.service.gate import TRADING_KEY, TradingGate
 from engine.service.parts import Parts
 from engine.venue.timing import Clock
@@ -20,7 +22,7 @@ log = logging.getLogger(__name__)
 
 
 class TradingControl:
-    """Changes the gate's trading state and journals each change with an event."""
+    """Moves the gate's trading state machine and journals each move with an event."""
 
     def __init__(self, gate: TradingGate, clock: Clock, parts: Callable[[], Parts | None]):
         self._gate = gate
@@ -28,43 +30,84 @@ class TradingControl:
         self._parts = parts
 
     async def command(self, name: CommandName, args: Mapping[str, Any]) -> CommandResult:
-        """Halt or Arm, each with the operator's reason."""
+        """Halt, Reduce or Arm, each with the operator's reason."""
         try:
-            reason = required_text(args, "reason")
+            reason = required_text(args, "reason").strip()
+            if not reason:
+                raise UsageError("reason must say something")
         except UsageError as error:
             return CommandResult(Outcome.USAGE, str(error))
         gate = self._gate
         if name is CommandName.ARM and gate.journal_failure is not None:
             return CommandResult(Outcome.REFUSED, f"cannot arm: {gate.new_orders_blocked()}")
-        state = TradingState.HALTED if name is CommandName.HALT else TradingState.ACTIVE
-        parts = self._parts()
-        if parts is None:
+        if self._parts() is None:
             return CommandResult(Outcome.REFUSED, "the engine is not running")
-        previous = gate.set_state(state, reason, self._clock.now())
         try:
-            await parts.journal.set_state(TRADING_KEY, gate.stored())
+            transition = self._move(name, reason)
+        except TransitionRefused as error:
+            return CommandResult(Outcome.REFUSED, str(error), self.state_json())
+        try:
+            await self.journal(transition)
         except JournalError as error:
             return CommandResult(Outcome.REFUSED, f"the change could not be journaled: {error}")
-        if previous is not state:
-            parts.pipeline.emit(TradingStateChanged(state, previous, reason))
-        message = f"trading {state.value}: {reason}"
+        state = gate.state
+        message = f"trading {state.value}: {gate.reason}"
         blocked = gate.new_orders_blocked()
-        if state is TradingState.ACTIVE and blocked is not None:
+        if state is not TradingState.HALTED and blocked is not None:
             message += f" (new orders still wait: {blocked})"
-        return CommandResult(Outcome.OK, message, {"trading_state": state.value})
+        return CommandResult(Outcome.OK, message, self.state_json())
+
+    def _move(self, name: CommandName, reason: str) -> StateTransition | None:
+        machine, now = self._gate.machine, self._clock.now()
+        if name is CommandName.HALT:
+            return machine.halt(reason, now)
+        if name is CommandName.REDUCE:
+            return machine.reduce(reason, now)
+        return machine.arm(reason, now)
+
+    def state_json(self) -> dict[str, Any]:
+        gate = self._gate
+        return {"trading_state": gate.state.value, "reason": gate.reason}
+
+    async def journal(self, transition: StateTransition | None) -> None:
+        """Write the state record (always: counters ride along) and announce a real move."""
+        parts = self._parts()
+        if parts is None:
+            return
+        written = parts.journal.set_state(TRADING_KEY, self._gate.stored())
+        if transition is not None:
+            parts.pipeline.emit(
+                TradingStateChanged(transition.state, transition.previous, transition.reason)
+            )
+        await written
 
     def halt(self, reason: str) -> None:
         """Fail closed: no new orders until the operator arms again (cancels still go)."""
         gate = self._gate
-        if gate.state is TradingState.HALTED and gate.halt_reason == reason:
+        transition = gate.machine.halt(reason, self._clock.now())
+        if transition is None:
             return
-        previous = gate.set_state(TradingState.HALTED, reason, self._clock.now())
         log.error("trading halted: %s", reason)
-        parts = self._parts()
-        if parts is None or gate.journal_failure is not None:
+        self._announce(transition)
+
+    def reduce(self, reason: str) -> None:
+        """The engine's own move to REDUCING (a daily-loss breach); HALTED stays HALTED."""
+        gate = self._gate
+        if gate.state is not TradingState.ACTIVE:
             return
-        parts.journal.set_state(TRADING_KEY, gate.stored()).add_done_callback(_ignore)
-        parts.pipeline.emit(TradingStateChanged(TradingState.HALTED, previous, reason))
+        transition = gate.machine.reduce(reason, self._clock.now())
+        if transition is not None:
+            log.warning("trading REDUCING: %s", reason)
+            self._announce(transition)
+
+    def _announce(self, transition: StateTransition) -> None:
+        parts = self._parts()
+        if parts is None or self._gate.journal_failure is not None:
+            return
+        parts.journal.set_state(TRADING_KEY, self._gate.stored()).add_done_callback(_ignore)
+        parts.pipeline.emit(
+            TradingStateChanged(transition.state, transition.previous, transition.reason)
+        )
 
     def journal_failed(self, reason: str) -> None:
         """The journal stopped writing: nothing can be recorded, so nothing may be sent."""

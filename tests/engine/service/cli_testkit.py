@@ -8,6 +8,8 @@ import pathlib
 import sys
 from dataclasses import dataclass
 
+from engine_testkit import WIDE_RISK_ENV
+
 
 @dataclass(frozen=True)
 class Ran:
@@ -17,9 +19,11 @@ class Ran:
 
 
 def cli_env(data_dir: pathlib.Path, **extra: str) -> dict[str, str]:
-    """This environment without any SPOTDESK_* variable, plus the data dir and `extra`."""
+    """This environment without any SPOTDESK_* variable, plus the data dir, wide risk limits
+    (tests about risk pass their own) and `extra`."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("SPOTDESK_")}
     env["SPOTDESK_DATA_DIR"] = str(data_dir)
+    env.update(WIDE_RISK_ENV)
     env.update(extra)
     return env
 

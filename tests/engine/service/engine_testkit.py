@@ -23,6 +23,7 @@ with warnings.catch_warnings():
     import binance  # noqa: F401
 
 from engine.config import Mode, Settings
+from engine.risk import RiskLimits
 from engine.service.api import CommandName, CommandResult
 from engine.service.engine import Engine, make_engine
 from engine.sim.core.clock import SkewedClock, SystemClock
@@ -55,6 +56,29 @@ async def running_sim(state_path: pathlib.Path | None = None) -> AsyncIterator[S
         yield sim
 
 
+# Risk limits that stay out of the way of tests about something else (the order path, fills,
+# restarts): only the checks no limit can loosen (state, filters, balance, no short) apply.
+HUGE = Decimal(10) ** 12
+WIDE_LIMITS = RiskLimits(
+    daily_loss_limit=HUGE,
+    max_trades_per_day=10**6,
+    max_open_positions=10**6,
+    min_order_value=Decimal(0),
+    max_order_value=HUGE,
+    min_position_value=Decimal(0),
+    max_position_value=HUGE,
+    max_position_share=Decimal(1),
+    max_total_exposure=HUGE,
+    max_long_exposure_share=Decimal(1),
+    soft_notional_limit=HUGE,
+    max_orders_per_minute=10**6,
+)
+WIDE_RISK_ENV = {
+    f"SPOTDESK_RISK__{name.upper()}": str(value)
+    for name, value in WIDE_LIMITS.model_dump(exclude_defaults=True).items()
+}
+
+
 @dataclass(frozen=True)
 class SimAccount:
     account_id: int
@@ -69,7 +93,12 @@ async def new_account(sim: SimServer, balances: dict[str, str]) -> SimAccount:
     return SimAccount(account_id, key["apiKey"], key["secret"])
 
 
-def settings_for(sim: SimServer, account: SimAccount, data_dir: pathlib.Path) -> Settings:
+def settings_for(
+    sim: SimServer,
+    account: SimAccount,
+    data_dir: pathlib.Path,
+    risk: RiskLimits = WIDE_LIMITS,
+) -> Settings:
     return Settings(
         _env_file=None,  # type: ignore[call-arg]
         mode=Mode.SIM,
@@ -77,13 +106,21 @@ def settings_for(sim: SimServer, account: SimAccount, data_dir: pathlib.Path) ->
         sim_url=sim.url,
         api_key=SecretStr(account.api_key),
         api_secret=SecretStr(account.api_secret),
+        risk=risk,
     )
 
 
 def engine_for(
-    sim: SimServer, account: SimAccount, data_dir: pathlib.Path, **options: Any
+    sim: SimServer,
+    account: SimAccount,
+    data_dir: pathlib.Path,
+    *,
+    risk: RiskLimits = WIDE_LIMITS,
+    clock: Any = None,
+    **options: Any,
 ) -> Engine:
-    """An engine (not started) on `account`, with quick stream bounds and no periodic run."""
+    """An engine (not started) on `account`, with quick stream bounds, no periodic run and
+    `risk` limits (wide unless a test is about them)."""
     defaults: dict[str, Any] = {
         "symbols": ("BTCUSDT", "ETHUSDT", "BNBUSDT"),
         "reconcile_interval_s": None,
@@ -94,7 +131,8 @@ def engine_for(
         "market_data": False,
     }
     return make_engine(
-        settings_for(sim, account, data_dir),
+        settings_for(sim, account, data_dir, risk),
+        clock=clock,
         seed=3,
         venue_options=VenueOptions(request_timeout_s=3.0, close_timeout_s=2.0),
         **{**defaults, **options},

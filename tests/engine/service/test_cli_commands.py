@@ -162,18 +162,18 @@ async def test_order_previews_then_sends_the_rounded_values(desk: Desk) -> None:
         "order sd-1-7 accepted (NEW)\n",
         "",
     )
+    sent = {
+        "symbol": "BTCUSDT",
+        "side": "BUY",
+        "type": "limit",
+        "quantity": "0.0123",
+        "price": "100.12",
+        "time_in_force": "GTC",
+    }
+    # The engine's preview first (dry run), then the order with the operator's yes.
     assert desk.engine.commands == [
-        (
-            CommandName.SUBMIT_ORDER,
-            {
-                "symbol": "BTCUSDT",
-                "side": "BUY",
-                "type": "limit",
-                "quantity": "0.0123",
-                "price": "100.12",
-                "time_in_force": "GTC",
-            },
-        )
+        (CommandName.SUBMIT_ORDER, {**sent, "dry_run": True}),
+        (CommandName.SUBMIT_ORDER, {**sent, "confirmed": True}),
     ]
 
 
@@ -202,17 +202,32 @@ async def test_sell_price_rounds_up_and_market_orders_use_the_mark(desk: Desk) -
         "  price     market (mark 100.05)",
         "  notional  25.5 USDT",
     ]
-    assert [args for _name, args in desk.engine.commands] == [
+    sent = [args for _name, args in desk.engine.commands if args.get("confirmed")]
+    assert sent == [
         {
             "symbol": "BTCUSDT",
             "side": "SELL",
             "type": "limit_maker",
             "quantity": "1.0000",
             "price": "100.13",
+            "confirmed": True,
         },
-        {"symbol": "BTCUSDT", "side": "SELL", "type": "market", "quantity": "0.5000"},
-        {"symbol": "BTCUSDT", "side": "BUY", "type": "market", "quote_quantity": "25.5"},
+        {
+            "symbol": "BTCUSDT",
+            "side": "SELL",
+            "type": "market",
+            "quantity": "0.5000",
+            "confirmed": True,
+        },
+        {
+            "symbol": "BTCUSDT",
+            "side": "BUY",
+            "type": "market",
+            "quote_quantity": "25.5",
+            "confirmed": True,
+        },
     ]
+    assert len(desk.engine.commands) == 6  # each preceded by its dry run
 
 
 async def test_preview_refusals_send_nothing(desk: Desk) -> None:

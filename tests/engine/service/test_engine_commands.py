@@ -27,7 +27,7 @@ ETH = "ETHUSDT"
 SNAPSHOT_KEYS = {
     "schema", "seq", "mode", "account", "trading_state", "halt_reason", "reconciled",
     "reconcile", "health", "clock_offset_ms", "rate_budget", "balances", "positions", "orders",
-    "watch_list", "marks", "symbols",
+    "watch_list", "marks", "symbols", "risk",
 }  # fmt: skip
 
 

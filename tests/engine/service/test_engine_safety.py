@@ -109,8 +109,18 @@ async def test_an_intent_that_cannot_be_journaled_is_never_sent(
 async def test_venue_rejections_and_rate_limits(sim: SimServer, tmp_path: pathlib.Path) -> None:
     account = await new_account(sim, {"USDT": "100"})
     async with started(engine_for(sim, account, tmp_path)) as engine:
+        # Risk refuses what the balance cannot pay locally; the venue's own refusal is scripted.
+        await sim.admin.add_fault(
+            "error_code",
+            method="POST",
+            path="/api/v3/order",
+            count=1,
+            status=400,
+            code=-2010,
+            msg="Account has insufficient balance for requested action.",
+        )
         broke = await submit(
-            engine, symbol=BTC, side="buy", type="limit", quantity="0.01", price="90000"
+            engine, symbol=BTC, side="buy", type="limit", quantity="0.001", price="90000"
         )
         assert broke.outcome is Outcome.VENUE
         assert broke.data["order"]["state"] == "REJECTED"
