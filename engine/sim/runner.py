@@ -24,12 +24,13 @@ from engine.sim.store import SimStore, Snapshot, StateFlusher, StoreError
 
 log = logging.getLogger(__name__)
 
+# About 12,300 USDT of equity, of which ~2,300 in three coins: inside the default risk limits
+# (engine/risk/limits.py), so a fresh desk can trade at once.
 DEMO_BALANCES: dict[str, Decimal] = {
     "USDT": Decimal("10000"),
-    "BTC": Decimal("0.5"),
-    "ETH": Decimal("5"),
-    "BNB": Decimal("10"),
-    "SOL": Decimal("20"),
+    "BTC": Decimal("0.01"),
+    "ETH": Decimal("0.2"),
+    "BNB": Decimal("1"),
 }
 ADVANCE_INTERVAL_S = 0.1
 

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from engine.core.types import OrderState, OrderType, Side, TimeInForce
+from engine.sim.runner import DEMO_BALANCES
 from engine.venue.binance import BinanceVenue, OcoLeg
 from engine.venue.errors import Rejected
 
@@ -87,7 +88,7 @@ async def test_a_market_order_fills_and_trades_and_balances_match_the_oracle(
     mine = {b.asset: (b.free, b.locked) for b in account.balances}
     truth = oracle_balances(oracle, sim.demo_account_id)
     assert {a: mine[a] for a in truth} == truth
-    assert mine["BTC"][0] == Decimal("0.5") + Decimal("0.01") - sum(
+    assert mine["BTC"][0] == DEMO_BALANCES["BTC"] + Decimal("0.01") - sum(
         f.commission for f in placed.fills if f.commission_asset == "BTC")
 
 

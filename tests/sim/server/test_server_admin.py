@@ -155,7 +155,7 @@ async def test_reset_starts_over_with_the_same_demo_key(
     assert (oracle["orders"], oracle["trades"]) == ([], [])
     assert (await sim.admin.faults())["rules"] == []
     balances = {b["asset"]: Decimal(b["free"]) for b in (await client.get_account())["balances"]}
-    assert balances == DEMO_BALANCES
+    assert {asset: amount for asset, amount in balances.items() if amount} == DEMO_BALANCES
 
 
 async def test_bad_bodies_are_400(sim: SimServer) -> None:

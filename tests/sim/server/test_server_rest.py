@@ -64,7 +64,7 @@ async def test_tickers_and_average_price_are_the_exchange_s(
 async def test_account_shows_the_demo_balances(client: AsyncClient) -> None:
     balances = {b["asset"]: b for b in (await client.get_account())["balances"]}
     assert balances["USDT"] == {"asset": "USDT", "free": "10000.00000000", "locked": "0.00000000"}
-    assert balances["BTC"]["free"] == "0.50000000"
+    assert balances["BTC"]["free"] == "0.01000000"
 
 
 async def test_order_lifecycle(client: AsyncClient, sim: SimServer) -> None:
