@@ -10,16 +10,18 @@ import pathlib
 import signal
 import sys
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 
 from engine.commands import register as register_engine_commands
 from engine.commands.exitcodes import EPILOG
-from engine.config import SimSettings, default_data_dir
+from engine.config import Settings, SimSettings, default_data_dir
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
+
+DeskRunner = Callable[[Settings], int]
 
 DEFAULT_SIM_PORT: int = SimSettings.model_fields["port"].default
 
@@ -79,14 +81,13 @@ def _replay(text: str) -> tuple[str, list[Decimal]]:
     return symbol.upper(), prices
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(desk: DeskRunner | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="spotdesk",
         formatter_class=_HelpFormatter,
         description="An operator desk for trading on Binance Spot, with an embedded "
-        "Binance-compatible exchange for rehearsal. For now, running spotdesk without a "
-        "command starts the embedded exchange, like 'spotdesk sim'; the desk will take "
-        "its place.",
+        "Binance-compatible exchange for rehearsal. Without a command, spotdesk opens the "
+        "desk (like 'spotdesk desk').",
         epilog=EPILOG,
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -100,8 +101,27 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_sim_arguments(sim)
     sim.set_defaults(run=_run_sim)
+    desk_parser = commands.add_parser(
+        "desk",
+        formatter_class=_HelpFormatter,
+        help="the operator desk (the default)",
+        description="Open the desk: attach to the engine of the configured mode and account, "
+        "starting it when none answers (in SIM mode it starts the embedded exchange too). "
+        "Quitting asks whether to leave the engine running.",
+    )
+    desk_parser.set_defaults(run=lambda args: _run_desk(desk))
     register_engine_commands(commands)
     return parser
+
+
+def _run_desk(desk: DeskRunner | None) -> int:
+    if desk is None:
+        print(
+            "spotdesk: the desk is not part of this entry point; run 'spotdesk desk'",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    return desk(Settings())
 
 
 def add_sim_arguments(parser: argparse.ArgumentParser) -> None:
@@ -246,13 +266,13 @@ def _run_sim(args: argparse.Namespace) -> int:
         return EXIT_OK
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """The console script `spotdesk`; returns the exit code."""
-    parser = build_parser()
+def main(argv: Sequence[str] | None = None, *, desk: DeskRunner | None = None) -> int:
+    """The `spotdesk` command line; returns the exit code. `desk` runs the desk: the console
+    script (`tui/main.py`) passes it in, because the engine never imports the desk."""
+    parser = build_parser(desk)
     words = list(argv if argv is not None else sys.argv[1:])
-    if not words or (words[0].startswith("-") and words[0] not in ("-h", "--help")):
-        # No command means the embedded exchange for now (the desk will take its place).
-        words = ["sim", *words]
+    if not words:
+        words = ["desk"]
     args = parser.parse_args(words)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:

@@ -1,0 +1,1 @@
+"""The desk: the Textual operator interface, a client of the engine (`tui.app.DeskApp`)."""

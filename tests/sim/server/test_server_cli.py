@@ -84,8 +84,9 @@ async def test_sim_starts_answers_and_stops_cleanly_on_sigterm(tmp_path: pathlib
 
 
 async def test_default_state_lives_in_the_data_directory(tmp_path: pathlib.Path) -> None:
-    # No command at all starts the sim too, for now.
-    process, lines = await run_until_ready("--port", "0", env={"XDG_DATA_HOME": str(tmp_path)})
+    process, lines = await run_until_ready(
+        "sim", "--port", "0", env={"XDG_DATA_HOME": str(tmp_path)}
+    )
     process.send_signal(signal.SIGTERM)
     await asyncio.wait_for(process.communicate(), 30)
     assert field(lines, "State") == str(tmp_path / "spotdesk" / "sim.sqlite")
@@ -132,4 +133,20 @@ def test_help_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
         main(["--help"])
     assert caught.value.code == 0
     text = " ".join(capsys.readouterr().out.split())
-    assert "running spotdesk without a command starts the embedded exchange" in text
+    assert "Without a command, spotdesk opens the desk" in text
+    assert "sim run the embedded Binance Spot exchange" in text
+
+
+def test_the_desk_entry_point_is_injected_and_is_the_default() -> None:
+    """engine/cli.py never imports the desk: the console script passes it in."""
+    opened: list[object] = []
+    assert main([], desk=lambda settings: opened.append(settings) or 0) == 0
+    assert len(opened) == 1
+    assert main(["desk"], desk=lambda settings: 7) == 7
+
+
+def test_without_the_desk_plugged_in_desk_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main([]) == 2
+    assert "run 'spotdesk desk'" in capsys.readouterr().err

@@ -1,0 +1,146 @@
+"""`DeskApp`: wires the engine client, the feed and the screens together; nothing else lives here.
+
+`run_desk(settings)` is the `spotdesk desk` entry point (see `tui.launch`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import ClassVar
+
+from rich.segment import Segments
+from rich.traceback import Traceback
+from textual import work
+from textual.app import App, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.screen import Screen
+
+from engine.service.api import CommandName, EngineClient
+from tui.commands import CommandSender
+from tui.feed import EngineFeed, FeedTiming
+from tui.launch import run_desk
+from tui.screens.desk import DeskScreen
+from tui.screens.emergency import EmergencyScreen
+from tui.screens.quit import QuitScreen
+from tui.state import DeskState
+
+__all__ = ["DeskApp", "run_desk"]
+
+HIDDEN_SYSTEM_COMMANDS = frozenset({"Screenshot"})  # S13: no screen dumps from the palette
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class DeskApp(App[int]):
+    """The desk over one engine client; `client_factory` builds it (socket or in-process)."""
+
+    CSS_PATH = Path(__file__).with_name("app.tcss")
+    TITLE = "spotdesk"
+    # Textual declares it ClassVar | None on App; a list literal is what it reads.
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]  # noqa: RUF012
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "ctrl+k",
+            "emergency_stop",
+            "EMERGENCY STOP",
+            id="app.emergency_stop",
+            priority=True,
+            tooltip="Halt, cancel every order and verify (asks first)",
+        ),
+        Binding(
+            "q",
+            "quit",
+            "Quit",
+            id="app.quit",
+            tooltip="Leave the desk; asks whether the engine keeps running",
+        ),
+    ]
+
+    class StateChanged(Message):
+        """A new view model from the feed; a newer one replaces one not yet handled."""
+
+        def __init__(self, state: DeskState) -> None:
+            super().__init__()
+            self.state = state
+
+        def can_replace(self, message: Message) -> bool:
+            return isinstance(message, DeskApp.StateChanged)
+
+    def __init__(
+        self,
+        client_factory: Callable[[], EngineClient],
+        *,
+        clock: Callable[[], datetime] = utc_now,
+        timing: FeedTiming | None = None,
+    ) -> None:
+        super().__init__()
+        self._client = client_factory()
+        self._clock = clock
+        self.sender = CommandSender(self._client)
+        self.feed = EngineFeed(self._client, self._post_state, clock=clock, timing=timing)
+        self.desk_state = DeskState()
+
+    def get_default_screen(self) -> Screen[None]:
+        return DeskScreen(self.sender, self._clock)
+
+    def on_mount(self) -> None:
+        self.run_worker(self.feed.run(), name="engine-feed", group="feed", exit_on_error=True)
+
+    async def on_unmount(self) -> None:
+        await self._client.close()
+
+    def _post_state(self, state: DeskState) -> None:
+        self.post_message(self.StateChanged(state))
+
+    def on_desk_app_state_changed(self, message: StateChanged) -> None:
+        """Attributes down: every screen that shows state gets the new one."""
+        self.desk_state = message.state
+        for screen in self.screen_stack:
+            show = getattr(screen, "show_state", None)
+            if show is not None:
+                show(message.state)
+
+    # -- actions that work from every screen ---------------------------------------------------
+
+    def action_emergency_stop(self) -> None:
+        if any(isinstance(screen, EmergencyScreen) for screen in self.screen_stack):
+            return  # already asked or running: a second press does nothing more
+        self.push_screen(EmergencyScreen(self.sender, self.desk_state))
+
+    async def action_quit(self) -> None:
+        self._ask_quit()
+
+    @work(group="quit", exclusive=True)
+    async def _ask_quit(self) -> None:
+        if any(isinstance(screen, QuitScreen) for screen in self.screen_stack):
+            return
+        choice = await self.push_screen_wait(QuitScreen(len(self.desk_state.open_orders)))
+        if choice is None:
+            return
+        if choice == "stop":
+            result = await self.sender.send(CommandName.STOP_ENGINE, {})
+            if not result.ok:
+                self.notify(result.message, title="Engine not stopped", severity="error")
+                return
+        self.exit(0)
+
+    # -- safety --------------------------------------------------------------------------------
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        for command in super().get_system_commands(screen):
+            if command.title not in HIDDEN_SYSTEM_COMMANDS:
+                yield command
+
+    def _fatal_error(self) -> None:
+        """Textual's own handler shows local variables (S12); this one never does."""
+        self.bell()
+        traceback = Traceback(show_locals=False, width=None, suppress=[])
+        self._exit_renderables.append(
+            Segments(self.console.render(traceback, self.console.options))
+        )
+        self._close_messages_no_wait()
