@@ -36,6 +36,7 @@ class OrderRequest:
     quantity: Decimal | None
     quote_quantity: Decimal | None
     price: Decimal | None
+    size_from_stop: Decimal | None = None  # the stop to size a BUY from, instead of quantity
 
 
 def text(args: Mapping[str, Any], key: str, *, required: bool = True) -> str | None:
@@ -104,8 +105,11 @@ def order_request(args: Mapping[str, Any]) -> OrderRequest:
         raise UsageError(f"{order_type} orders take no time_in_force")
     quantity = amount(args, "quantity")
     quote_quantity = amount(args, "quote_quantity")
-    if (quantity is None) == (quote_quantity is None):
-        raise UsageError("give quantity or quote_quantity (exactly one)")
+    stop = amount(args, "size_from_stop")
+    if [quantity, quote_quantity, stop].count(None) != 2:
+        raise UsageError("give quantity or quote_quantity or, for a BUY, size_from_stop (one)")
+    if stop is not None and side is not Side.BUY:
+        raise UsageError("size_from_stop sizes a BUY (spot is long-only)")
     if quote_quantity is not None and order_type is not OrderType.MARKET:
         raise UsageError("quote_quantity is for market orders only")
     price = amount(args, "price")
@@ -113,4 +117,21 @@ def order_request(args: Mapping[str, Any]) -> OrderRequest:
         raise UsageError(f"{type_text} orders need a price")
     if not order_type.has_limit_price and price is not None:
         raise UsageError("market orders take no price")
-    return OrderRequest(symbol, side, order_type, time_in_force, quantity, quote_quantity, price)
+    return OrderRequest(
+        symbol, side, order_type, time_in_force, quantity, quote_quantity, price, stop
+    )
+
+
+def with_sizing_stop(args: Mapping[str, Any]) -> Mapping[str, Any]:
+    """SubmitOrder arguments where a BUY's `size_from_stop` is also its `stop_loss` protection,
+    unless a stop (or a trailing stop) was given: the size assumes that stop will be there."""
+    side = args.get("side")
+    if (
+        args.get("size_from_stop") in (None, "")
+        or not isinstance(side, str)
+        or side.upper() != Side.BUY.value
+        or args.get("stop_loss") not in (None, "")
+        or args.get("trailing_delta_bips") is not None
+    ):
+        return args
+    return {**args, "stop_loss": args["size_from_stop"]}

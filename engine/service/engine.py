@@ -25,6 +25,7 @@ from engine.journal import Journal, JournalError
 from engine.protection import ProtectionSettings
 from engine.risk import RiskLimits
 from engine.service.api import CommandName, CommandResult, Outcome
+from engine.service.args import with_sizing_stop
 from engine.service.assembly import EngineStartError, assemble
 from engine.service.cancels import CancelCommands
 from engine.service.emergency import EmergencyBounds, EmergencyStop
@@ -296,7 +297,7 @@ class Engine:
         assert orders is not None and cancels is not None
         if name is CommandName.SUBMIT_ORDER:
             if self._protection is not None:  # stop_loss / take_profit arm on the entry's fill
-                return await self._protection.submit_entry(args, orders.submit)
+                return await self._protection.submit_entry(with_sizing_stop(args), orders.submit)
             return await orders.submit(args)
         if name is CommandName.CANCEL_ORDER:
             return await cancels.cancel(args)

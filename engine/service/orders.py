@@ -11,12 +11,18 @@ Every order then passes the risk choke point (`RiskGate.decide`): a refusal name
 its numbers, and the result's `data["risk"]` always carries every check. `dry_run: true`
 previews (nothing is journaled or sent); an order above the soft notional limit needs
 `confirmed: true` (the CLI sets it once the operator said yes to the preview).
+
+A BUY may give `size_from_stop` (its stop price) instead of a quantity: the quantity risks
+`risk_per_trade` of the live equity between the entry (limit price, else the mark) and that stop
+(`engine.risk.sizing`), then the order goes on exactly as if it had been given; `data["sizing"]`
+shows the numbers.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Coroutine, Mapping
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -24,7 +30,8 @@ from engine.core.intents import OrderIntent
 from engine.core.rules import QuantizedOrder, SymbolRules
 from engine.core.types import OrderType, Side
 from engine.journal import JournalError
-from engine.risk import ProposedOrder, RiskDecision, Rule
+from engine.risk import ProposedOrder, RiskDecision, Rule, SizingResult
+from engine.risk.numbers import fmt
 from engine.service.api import CommandResult, Outcome
 from engine.service.args import OrderRequest, UsageError, order_request, symbol_arg
 from engine.service.parts import Parts
@@ -66,7 +73,39 @@ class OrderCommands:
             confirmed, dry_run = flag(args, "confirmed"), flag(args, "dry_run")
         except UsageError as error:
             return CommandResult(Outcome.USAGE, str(error))
-        return await self.place(request, confirmed=confirmed, dry_run=dry_run)
+        if request.size_from_stop is None:
+            return await self.place(request, confirmed=confirmed, dry_run=dry_run)
+        sized = await self._sized(request)
+        if isinstance(sized, CommandResult):
+            return sized
+        request, sizing = sized
+        result = await self.place(request, confirmed=confirmed, dry_run=dry_run)
+        return replace(result, data={**result.data, "sizing": sizing})
+
+    async def _sized(
+        self, request: OrderRequest
+    ) -> CommandResult | tuple[OrderRequest, dict[str, Any]]:
+        """The request with the quantity its stop gives, and the sizing's numbers; or why not."""
+        stop = request.size_from_stop
+        assert stop is not None
+        rules = self._parts.rules.get(request.symbol)
+        if rules is None:
+            return CommandResult(Outcome.USAGE, f"unknown symbol {request.symbol}")
+        mark = await self._reference_price(request.symbol)
+        # The entry is the price the order would pay: its limit on the tick, else the mark.
+        entry = None if request.price is None else rules.round_price(request.price, request.side)
+        entry = entry if entry is not None else mark
+        if entry is None:
+            return CommandResult(
+                Outcome.REFUSED, f"no price for {request.symbol}: cannot size from the stop"
+            )
+        market = request.type is OrderType.MARKET
+        result, equity = await self._risk.size(rules, entry, stop, mark, market=market)
+        sizing = _sizing_json(result, equity, self._risk.limits.risk_per_trade, entry, stop)
+        if result.refusal is not None:
+            message = f"refused by sizing: {result.refusal}"
+            return CommandResult(Outcome.REFUSED, message, {"sizing": sizing})
+        return replace(request, quantity=result.qty, size_from_stop=None), sizing
 
     async def close_position(self, args: Mapping[str, Any]) -> CommandResult:
         """Sell what can be sold of a position at market, floored to the filters."""
@@ -312,6 +351,26 @@ def _rounded_json(request: OrderRequest, rounded: QuantizedOrder) -> dict[str, A
         "requested_quantity": decimal_text(request.quantity),
         "requested_price": decimal_text(request.price),
         "adjusted": list(rounded.adjusted),
+    }
+
+
+def _sizing_json(
+    result: SizingResult, equity: Decimal, risk_per_trade: Decimal, entry: Decimal, stop: Decimal
+) -> dict[str, Any]:
+    """A sizing's numbers for the operator, as plain decimal strings."""
+    return {
+        "quantity": fmt(result.qty),
+        "equity": fmt(equity),
+        "risk_per_trade": fmt(risk_per_trade),
+        "risk_amount": fmt(result.risk_amount),
+        "entry": fmt(entry),
+        "stop": fmt(stop),
+        "stop_distance": fmt(result.stop_distance),
+        "notional": fmt(result.notional),
+        "risk_at_stop": fmt(result.risk_at_stop),
+        "capped_by": result.capped_by,
+        "cap_reason": result.cap_reason,
+        "refusal": result.refusal,
     }
 
 

@@ -9,6 +9,7 @@ from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
+from engine.core.rules import SymbolRules
 from engine.journal import JournalError
 from engine.risk import (
     DailyCounters,
@@ -18,9 +19,11 @@ from engine.risk import (
     RiskContext,
     RiskDecision,
     RiskLimits,
+    SizingResult,
     TradingState,
     build_context,
     evaluate,
+    size_from_stop,
     utilisation,
 )
 from engine.risk.numbers import fmt
@@ -88,6 +91,25 @@ class RiskGate:
             reason = f"emergency flatten while HALTED ({ctx.trading_state_reason})"
             ctx = replace(ctx, trading_state=TradingState.REDUCING, trading_state_reason=reason)
         return evaluate(order, ctx, self.limits)
+
+    async def size(
+        self,
+        rules: SymbolRules,
+        entry: Decimal,
+        stop: Decimal,
+        mark: Decimal | None,
+        *,
+        market: bool,
+    ) -> tuple[SizingResult, Decimal]:
+        """A long entry's size from its stop, risking `risk_per_trade` of the live equity (the
+        same context the checks use), and that equity; `mark` as in `decide`."""
+        known = {} if mark is None else {rules.symbol: mark}
+        ctx = await self.context((rules.symbol,), known=known)
+        limits = self.limits
+        sized = size_from_stop(
+            ctx.equity, limits.risk_per_trade, entry, stop, rules, limits, market=market
+        )
+        return sized, ctx.equity
 
     async def context(
         self,
