@@ -13,11 +13,12 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 from engine.core.reports import FillReport, OrderStatusReport
+from engine.venue.binance import OcoLeg
 from engine.venue.budget import RateBudget
 from engine.venue.health import StreamGap, StreamStatus
 from engine.venue.marketdata import Mark, MarkStore
 from engine.venue.parse import OrderResponse
-from engine.venue.results import AccountSnapshot, ExchangeInfo
+from engine.venue.results import AccountSnapshot, ExchangeInfo, OrderListResult
 from engine.venue.supervisor import SupervisorConfig
 
 
@@ -51,7 +52,23 @@ class VenuePort(Protocol):
         price: Decimal | None = None,
         stop_price: Decimal | None = None,
         time_in_force: str | None = None,
+        trailing_delta: int | None = None,
     ) -> OrderResponse: ...
+
+    async def create_oco(
+        self,
+        *,
+        symbol: str,
+        side: str,
+        quantity: Decimal,
+        list_client_order_id: str,
+        above: OcoLeg,
+        below: OcoLeg,
+    ) -> OrderListResult: ...
+
+    async def cancel_order_list(
+        self, symbol: str, list_client_order_id: str
+    ) -> OrderListResult: ...
 
     async def cancel_order(self, symbol: str, client_order_id: str) -> OrderStatusReport: ...
 

@@ -18,48 +18,15 @@ from engine.risk import ProposedOrder, RiskDecision
 from engine.service.api import Outcome
 from engine.service.orders import id_counter_name
 from engine.service.parts import Parts
+from engine.service.port import VenuePort
 from engine.service.records import intent_payload
 from engine.venue.binance import OcoLeg
 from engine.venue.errors import AuthError, Rejected, Unknown, VenueError
 from engine.venue.parse import OrderResponse
-from engine.venue.results import OrderListResult
 
 log = logging.getLogger(__name__)
 
 BIPS = Decimal(10_000)
-
-
-class ProtectiveVenue(Protocol):
-    """The venue calls protection needs beyond `VenuePort` (BinanceVenue has them all)."""
-
-    async def create_order(
-        self,
-        *,
-        symbol: str,
-        side: str,
-        order_type: str,
-        client_order_id: str,
-        quantity: Decimal | None = None,
-        price: Decimal | None = None,
-        stop_price: Decimal | None = None,
-        time_in_force: str | None = None,
-        trailing_delta: int | None = None,
-    ) -> OrderResponse: ...
-
-    async def create_oco(
-        self,
-        *,
-        symbol: str,
-        side: str,
-        quantity: Decimal,
-        list_client_order_id: str,
-        above: OcoLeg,
-        below: OcoLeg,
-    ) -> OrderListResult: ...
-
-    async def cancel_order_list(
-        self, symbol: str, list_client_order_id: str
-    ) -> OrderListResult: ...
 
 
 class RiskChoke(Protocol):
@@ -90,9 +57,8 @@ class ProtectiveOrders:
         self._risk = risk
 
     @property
-    def _venue(self) -> ProtectiveVenue:
-        venue: Any = self._parts.venue
-        return venue  # type: ignore[no-any-return]
+    def _venue(self) -> VenuePort:
+        return self._parts.venue
 
     async def last_price(self, symbol: str) -> Decimal | None:
         """The venue's last price (the one Binance checks OCO relations against)."""
