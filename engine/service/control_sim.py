@@ -16,10 +16,14 @@ from dataclasses import dataclass
 import aiohttp
 from pydantic import SecretStr
 
-from engine.config import Settings
+from engine.config import Mode, Settings
 from engine.journal.files import prepare_directory
 from engine.service.control_errors import ControlError
 from engine.service.control_spawn import python_module_argv, spawn_detached, wait_until_ready
+from engine.venue.binance import BinanceVenue
+from engine.venue.endpoints import Credentials, endpoints_for
+from engine.venue.errors import AuthError
+from engine.venue.timing import SystemClock
 
 SIM_DIR_NAME = "sim"
 CREDENTIALS_NAME = "credentials.json"
@@ -113,7 +117,34 @@ async def ensure_embedded_exchange(settings: Settings) -> EmbeddedExchange:
                 f"the embedded exchange could not start on port {settings.sim.port} "
                 f"(exit {status}); see {child.log}"
             )
+    elif not await _key_is_known(url, api_key, api_secret):
+        # Someone else's exchange (a standalone `spotdesk sim`) holds this port: it does not
+        # know this data directory's demo key, and the engine would fail later with -2015.
+        raise ControlError(
+            f"an embedded exchange that this data directory did not start is already running "
+            f"on port {settings.sim.port}, and it does not know this desk's demo key. Stop it, "
+            f"or use it: set SPOTDESK_SIM_URL={url} with SPOTDESK_API_KEY and "
+            "SPOTDESK_API_SECRET to the key and secret it printed at start, or pick another "
+            "port with SPOTDESK_SIM__PORT."
+        )
     pointed = settings.model_copy(
         update={"sim_url": url, "api_key": SecretStr(api_key), "api_secret": api_secret}
     )
     return EmbeddedExchange(pointed, started_pid)
+
+
+async def _key_is_known(url: str, api_key: str, api_secret: SecretStr) -> bool:
+    """Whether the exchange at `url` accepts this key (one signed account request)."""
+    venue = BinanceVenue(
+        endpoints_for(Mode.SIM, url),
+        Credentials(SecretStr(api_key), api_secret=api_secret),
+        clock=SystemClock(),
+    )
+    try:
+        await venue.start()
+        await venue.account()
+    except AuthError:
+        return False
+    finally:
+        await venue.close()
+    return True

@@ -15,8 +15,10 @@ import pytest
 from control_testkit import short_directory
 
 from engine.config import Settings, SimSettings
+from engine.service.control_errors import ControlError
 from engine.service.control_sim import ensure_embedded_exchange, exchange_answers
 from engine.service.control_spawn import pid_alive
+from engine.sim.runner import SimServer
 from engine.sim.server.admin_client import AdminClient
 
 
@@ -71,3 +73,22 @@ async def _reap(pid: int) -> None:
 
 async def test_nothing_answers_on_a_closed_port() -> None:
     assert await exchange_answers(f"http://127.0.0.1:{_free_port()}") is False
+
+
+async def test_a_foreign_exchange_on_the_port_is_refused_with_what_to_do(
+    data_dir: pathlib.Path,
+) -> None:
+    """A standalone `spotdesk sim` with its own keys holds the port: say so, start nothing."""
+    async with SimServer(port=0, seed=3, frozen_market=True) as foreign:
+        settings = Settings(  # type: ignore[call-arg]
+            _env_file=None, data_dir=data_dir, sim=SimSettings(port=foreign.port, seed=3)
+        )
+        with pytest.raises(ControlError) as refused:
+            await ensure_embedded_exchange(settings)
+        message = str(refused.value)
+        assert f"already running on port {foreign.port}" in message
+        assert f"SPOTDESK_SIM_URL=http://127.0.0.1:{foreign.port}" in message
+        assert foreign.api_secret not in message
+        async with AdminClient(foreign.url) as admin:
+            oracle = await admin.oracle()
+        assert len(oracle["orders"]) == 0
