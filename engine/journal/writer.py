@@ -4,7 +4,8 @@ Every write is a `PendingWrite` whose future resolves only after the transaction
 committed with `synchronous=FULL`. The writer takes everything queued (up to `max_batch`) into one
 transaction, so under load rows share commits instead of paying an fsync each; when idle a single
 row commits at once, with no timer adding latency. Writes commit in the order they were queued,
-so a resolved write also proves every earlier write durable.
+so a resolved write also proves every earlier write durable. A batch (refusal checks, inserts,
+commit) runs as one function in the connection's thread: one event-loop hop per batch.
 
 Any SQLite or OS error fails every waiter of that batch and all queued writes with
 `JournalWriteError`, and the writer stops: from then on writes fail at once and the engine halts.
@@ -15,13 +16,16 @@ from __future__ import annotations
 import asyncio
 import collections
 import enum
+import functools
 import logging
+import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
 import aiosqlite
 
 from engine.journal.codec import encode
+from engine.journal.connection_thread import run_in_connection_thread
 from engine.journal.errors import DuplicateIntent, JournalClosed, JournalWriteError
 from engine.journal.rows import JournalStats
 
@@ -156,29 +160,11 @@ class GroupCommitWriter:
             # Only flush barriers: every earlier batch has committed, nothing to write.
             self._resolve(batch)
             return
-        rows: dict[WriteKind, list[tuple[Any, ...]]] = {}
-        await self._conn.execute("BEGIN IMMEDIATE")
-        try:
-            await self._refuse_duplicate_intents(batch)
-            await self._mark_known_fills(batch)
-            next_seq = self._next_event_seq
-            for write in batch:
-                if write.refused is not None or write.kind is WriteKind.BARRIER:
-                    continue
-                params = write.params
-                if write.kind is WriteKind.EVENT:
-                    write.result = next_seq
-                    params = (next_seq, *params)
-                    next_seq += 1
-                elif write.kind is WriteKind.FILL and write.result is False:
-                    continue  # already journaled: reported to the caller as not inserted
-                rows.setdefault(write.kind, []).append(params)
-            for kind, kind_rows in rows.items():
-                await self._conn.executemany(kind.value, kind_rows)
-            await self._conn.execute("COMMIT")
-        except BaseException:
-            await self._rollback_quietly()
-            raise
+        # The whole transaction is one call in the connection's thread: one hop to the event
+        # loop per batch instead of one per statement, which a busy loop makes each cost a turn.
+        next_seq = await run_in_connection_thread(
+            self._conn, functools.partial(_write_batch, batch, self._next_event_seq)
+        )
         self._next_event_seq = next_seq
         self._transactions += 1
         self._rows += row_count
@@ -196,39 +182,6 @@ class GroupCommitWriter:
             else:
                 write.future.set_result(write.result)
 
-    async def _refuse_duplicate_intents(self, batch: list[PendingWrite]) -> None:
-        """Mark intents whose id is already journaled, or repeated in this batch, as refused."""
-        intents = [w for w in batch if w.kind is WriteKind.INTENT]
-        if not intents:
-            return
-        ids = [w.params[0] for w in intents]
-        async with self._conn.execute(_EXISTING_INTENTS, (encode(ids),)) as cursor:
-            seen = {row[0] for row in await cursor.fetchall()}
-        for write in intents:
-            client_order_id = write.params[0]
-            if client_order_id in seen:
-                write.refused = DuplicateIntent(client_order_id)
-            seen.add(client_order_id)
-
-    async def _mark_known_fills(self, batch: list[PendingWrite]) -> None:
-        """Set each fill's result: True if it is new, False if (symbol, trade_id) is known."""
-        fills = [w for w in batch if w.kind is WriteKind.FILL]
-        if not fills:
-            return
-        keys = [(w.params[0], w.params[1]) for w in fills]
-        async with self._conn.execute(_EXISTING_FILLS, (encode(keys),)) as cursor:
-            seen = {(row[0], row[1]) for row in await cursor.fetchall()}
-        for write in fills:
-            key = (write.params[0], write.params[1])
-            write.result = key not in seen
-            seen.add(key)
-
-    async def _rollback_quietly(self) -> None:
-        try:
-            await self._conn.execute("ROLLBACK")
-        except Exception as exc:  # SQLite may already have rolled back (e.g. on SQLITE_FULL)
-            log.debug("journal rollback after a failed batch: %s", exc)
-
     def _fail(self, batch: list[PendingWrite], exc: BaseException) -> None:
         """Enter the failed state: every waiter of this batch and of the queue gets the reason."""
         reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
@@ -241,6 +194,71 @@ class GroupCommitWriter:
                 error = JournalWriteError(f"journal write not committed: {reason}")
                 error.__cause__ = exc
                 write.future.set_exception(error)
+
+
+def _write_batch(batch: list[PendingWrite], next_seq: int, db: sqlite3.Connection) -> int:
+    """Commit a batch as one transaction; runs in the connection's thread, touches no future.
+
+    Sets each write's `result` or `refused` and returns the next free event seq; any error rolls
+    the transaction back and propagates, so nothing of a failed batch is written.
+    """
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        _refuse_duplicate_intents(db, batch)
+        _mark_known_fills(db, batch)
+        rows: dict[WriteKind, list[tuple[Any, ...]]] = {}
+        for write in batch:
+            if write.refused is not None or write.kind is WriteKind.BARRIER:
+                continue
+            params = write.params
+            if write.kind is WriteKind.EVENT:
+                write.result = next_seq
+                params = (next_seq, *params)
+                next_seq += 1
+            elif write.kind is WriteKind.FILL and write.result is False:
+                continue  # already journaled: reported to the caller as not inserted
+            rows.setdefault(write.kind, []).append(params)
+        for kind, kind_rows in rows.items():
+            db.executemany(kind.value, kind_rows)
+        db.execute("COMMIT")
+    except BaseException:
+        _rollback_quietly(db)
+        raise
+    return next_seq
+
+
+def _refuse_duplicate_intents(db: sqlite3.Connection, batch: list[PendingWrite]) -> None:
+    """Mark intents whose id is already journaled, or repeated in this batch, as refused."""
+    intents = [w for w in batch if w.kind is WriteKind.INTENT]
+    if not intents:
+        return
+    ids = [w.params[0] for w in intents]
+    seen = {row[0] for row in db.execute(_EXISTING_INTENTS, (encode(ids),)).fetchall()}
+    for write in intents:
+        client_order_id = write.params[0]
+        if client_order_id in seen:
+            write.refused = DuplicateIntent(client_order_id)
+        seen.add(client_order_id)
+
+
+def _mark_known_fills(db: sqlite3.Connection, batch: list[PendingWrite]) -> None:
+    """Set each fill's result: True if it is new, False if (symbol, trade_id) is known."""
+    fills = [w for w in batch if w.kind is WriteKind.FILL]
+    if not fills:
+        return
+    keys = [(w.params[0], w.params[1]) for w in fills]
+    seen = {(row[0], row[1]) for row in db.execute(_EXISTING_FILLS, (encode(keys),)).fetchall()}
+    for write in fills:
+        key = (write.params[0], write.params[1])
+        write.result = key not in seen
+        seen.add(key)
+
+
+def _rollback_quietly(db: sqlite3.Connection) -> None:
+    try:
+        db.execute("ROLLBACK")
+    except Exception as exc:  # SQLite may already have rolled back (e.g. on SQLITE_FULL)
+        log.debug("journal rollback after a failed batch: %s", exc)
 
 
 def _log_unexpected_exit(task: asyncio.Task[None]) -> None:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import pathlib
+from typing import Any
 
+import aiosqlite
 import pytest
 from journal_testing import inspect
 
@@ -103,3 +105,39 @@ async def test_writes_queued_behind_a_failed_batch_fail_too(journal_path: pathli
         results = await asyncio.gather(*futures, return_exceptions=True)
         assert [type(result).__name__ for result in results] == ["JournalWriteError"] * 6
         assert journal.stats.transactions == 0
+
+
+async def test_a_batch_of_every_check_and_kind_is_one_hop_to_the_connection_thread(
+    journal: Journal, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A duplicate intent, a known fill, an event and an order in one batch: the refusal checks,
+    # the inserts and the commit all run in a single call to the write connection's thread.
+    await journal.record_intent("sd-1-1", symbol="BTCUSDT", payload={})
+    assert await journal.record_fill("BTCUSDT", 7, client_order_id="sd-1-1", payload={}) is True
+    hops: list[str] = []
+    original = aiosqlite.Connection._execute
+
+    async def counting(self: aiosqlite.Connection, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        hops.append(getattr(fn, "func", fn).__name__)  # the writer sends a functools.partial
+        return await original(self, fn, *args, **kwargs)
+
+    monkeypatch.setattr(aiosqlite.Connection, "_execute", counting)
+    before = journal.stats.transactions
+    results = await asyncio.gather(
+        journal.record_intent("sd-1-1", symbol="BTCUSDT", payload={}),
+        journal.record_intent("sd-1-2", symbol="BTCUSDT", payload={}),
+        journal.record_fill("BTCUSDT", 7, client_order_id="sd-1-1", payload={}),
+        journal.append_event("E", {}),
+        journal.upsert_order("sd-1-2", symbol="BTCUSDT", state="NEW", terminal=False, payload={}),
+        return_exceptions=True,
+    )
+    assert [type(result).__name__ for result in results] == [
+        "DuplicateIntent",
+        "NoneType",
+        "bool",
+        "int",
+        "NoneType",
+    ]
+    assert results[2:4] == [False, 1]
+    assert journal.stats.transactions == before + 1
+    assert hops == ["_write_batch"]
