@@ -71,7 +71,9 @@ class EngineFeed:
                 raise
             except Exception as error:  # the I/O boundary: every failure means "stale"
                 failures += 1
-                reason = _why(error)
+                # FeedLost already says why in words; naming it too would make the same loss
+                # read differently depending on which path noticed it first.
+                reason = str(error) if isinstance(error, FeedLost) else _why(error)
                 log.warning("engine feed lost: %s", reason)
                 self._set(self.state.with_stale(f"engine not answering: {reason}"))
             timing = self._timing
