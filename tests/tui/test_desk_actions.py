@@ -155,6 +155,11 @@ async def test_confirming_the_emergency_stop_sends_it_once_and_shows_halted(
     app = desk_world.desk()
     async with app.run_test(size=(160, 50)) as pilot:
         await until(pilot, lambda: len(app.desk_state.open_orders) == 1, "the resting order")
+        await until(
+            pilot,
+            lambda: any(m.get("symbol") == "BTCUSDT" for m in app.desk_state.marks),
+            "BTCUSDT's mark",
+        )
         app.set_focus(app.screen.query_one("#log-symbol"))  # ctrl+k works from an input too
         await pilot.press("ctrl+k")
         await until(pilot, lambda: len(emergency_screens(app)) == 1, "the modal")

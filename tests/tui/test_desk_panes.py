@@ -26,6 +26,14 @@ async def test_orders_positions_and_balances_come_from_the_snapshot(desk_world: 
     async with app.run_test(size=(160, 50)) as pilot:
         await until(pilot, lambda: len(rows(app, "orders-table")) == 2, "both orders")
         await until(pilot, lambda: "USDT" in rows(app, "balances-table"), "balances")
+        # The fill reaches the position through the user stream after the order's reply, and
+        # the sellable quantity follows the balance event after it.
+        await until(
+            pilot,
+            lambda: rows(app, "positions-table").get("BTCUSDT", ["", "", ""])[1:3]
+            == ["0.50999", "0.50999"],
+            "the fill in the position and its balance",
+        )
         orders = rows(app, "orders-table")
         resting_cid = resting.data["client_order_id"]
         filled_cid = filled.data["client_order_id"]
