@@ -37,7 +37,7 @@ from engine.service.options import EngineOptions
 from engine.service.orders import OrderCommands
 from engine.service.parts import Parts
 from engine.service.port import VenuePort
-from engine.service.profile import credentials_from, journal_path
+from engine.service.profile import DEFAULT_ACCOUNT, credentials_from, journal_path
 from engine.service.protection import ProtectionManager
 from engine.service.reconcile import Reconciler, ReconcileReport
 from engine.service.riskgate import RiskGate
@@ -408,8 +408,6 @@ def _log_stop_failure(task: asyncio.Task[None]) -> None:
 
 
 # -- building one ------------------------------------------------------------------------------
-
-DEFAULT_ACCOUNT = "default"
 
 
 def make_engine(

@@ -32,6 +32,7 @@ from engine.service.control_spawn import (
     spawn_detached,
     wait_until_ready,
 )
+from engine.service.profile import DEFAULT_ACCOUNT
 
 log = logging.getLogger(__name__)
 
@@ -76,9 +77,6 @@ class EngineStatus:
     def pid(self) -> int | None:
         raw = self.identity.get("pid")
         return int(raw) if raw is not None else None
-
-
-DEFAULT_ACCOUNT = "default"
 
 
 def account_name(settings: Settings) -> str:

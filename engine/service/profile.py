@@ -5,12 +5,18 @@ from __future__ import annotations
 import pathlib
 
 from engine.config import Settings
+from engine.service.control_paths import InstancePaths
 from engine.venue.endpoints import Credentials, read_private_key_pem
+
+DEFAULT_ACCOUNT = "default"
 
 
 def journal_path(settings: Settings, account: str) -> pathlib.Path:
-    """`<data_dir>/<mode>-<account>/journal.sqlite`: one journal per mode and account."""
-    return settings.data_dir / f"{settings.mode.value}-{account}" / "journal.sqlite"
+    """`<data_dir>/<mode>-<account>/journal.sqlite`: one journal per mode and account, in the
+    same directory as that engine's socket and log."""
+    return InstancePaths.of(settings.data_dir, settings.mode.value, account).directory / (
+        "journal.sqlite"
+    )
 
 
 def credentials_from(settings: Settings) -> Credentials:
