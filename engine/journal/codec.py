@@ -8,12 +8,15 @@ refused outright because a float in a money path is a bug, and any other type (a
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
 from enum import Enum
 from typing import Any, TypeAlias, cast
+
+import orjson
 
 JsonValue: TypeAlias = bool | int | str | list["JsonValue"] | dict[str, "JsonValue"] | None
 """What a stored payload may contain once encoded (decimals are already strings)."""
@@ -22,7 +25,7 @@ JsonValue: TypeAlias = bool | int | str | list["JsonValue"] | dict[str, "JsonVal
 _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"))
 
 
-def _plain_encoder() -> Callable[[object], str]:
+def _standard_encoder() -> Callable[[object], str]:
     """`_CANONICAL.encode` for values already plain (no cycles, no floats), with the C encoder
     built once instead of on every call (that rebuild cost a fifth of each row's encoding)."""
     make = getattr(json.encoder, "c_make_encoder", None)
@@ -35,7 +38,24 @@ def _plain_encoder() -> Callable[[object], str]:
     return lambda value: "".join(chunks(value, 0))
 
 
-_ENCODE_PLAIN = _plain_encoder()
+_ENCODE_STANDARD = _standard_encoder()
+
+
+def _encode_plain(value: object) -> str:
+    """Canonical JSON of a value made only of exact JSON types, as `_CANONICAL` writes it.
+
+    orjson writes the same text five to seven times faster whenever that text is ASCII without
+    DEL (which the standard encoder escapes, orjson does not); anything else (other text, ints
+    beyond 64 bits, nesting deeper than orjson goes) takes the standard encoder, so the stored
+    bytes never depend on which encoder wrote them.
+    """
+    try:
+        data = orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+    except orjson.JSONEncodeError:
+        return _ENCODE_STANDARD(value)
+    if data.isascii() and b"\x7f" not in data:
+        return data.decode("ascii")
+    return _ENCODE_STANDARD(value)
 
 
 def utc_now() -> datetime:
@@ -46,10 +66,18 @@ def utc_now() -> datetime:
 def format_ts(moment: datetime) -> str:
     """A fixed-width ISO-8601 UTC text, so that stored timestamps also sort as text."""
     if moment.tzinfo is UTC:  # the usual case: nothing to check or convert
-        return moment.isoformat(timespec="microseconds")
+        return _utc_ts(moment)
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValueError(f"naive datetime {moment!r}: the journal only stores aware UTC times")
-    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+    return _utc_ts(moment.astimezone(UTC))
+
+
+@functools.lru_cache(maxsize=1024)
+def _utc_ts(moment: datetime) -> str:
+    """The text of a UTC time, remembered: a report stamps several rows with the same instants,
+    and formatting one costs a microsecond. Only UTC times come here, so two equal keys (the
+    same instant) always have the same text."""
+    return moment.isoformat(timespec="microseconds")
 
 
 def parse_ts(text: str) -> datetime:
@@ -201,7 +229,7 @@ def _already_plain(value: object) -> bool:
 
 def encode(value: object, *, where: str = "payload") -> str:
     """Canonical JSON text for `value` (see `plain` for what is accepted)."""
-    return _ENCODE_PLAIN(value if _already_plain(value) else plain(value, where=where))
+    return _encode_plain(value if _already_plain(value) else plain(value, where=where))
 
 
 def encode_payload(payload: Mapping[str, object], *, where: str = "payload") -> str:

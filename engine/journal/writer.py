@@ -83,9 +83,12 @@ class PendingWrite:
 _EXISTING_INTENTS = (
     "SELECT client_order_id FROM intents WHERE client_order_id IN (SELECT value FROM json_each(?))"
 )
+# A join, so that each key is one primary-key lookup: the row-value `IN` form searched the
+# index by symbol only and scanned every fill of that symbol, once per batch.
 _EXISTING_FILLS = (
-    "SELECT symbol, trade_id FROM fills WHERE (symbol, trade_id) IN"
-    " (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?))"
+    "SELECT fills.symbol, fills.trade_id FROM json_each(?) AS keys JOIN fills"
+    " ON fills.symbol = json_extract(keys.value, '$[0]')"
+    " AND fills.trade_id = json_extract(keys.value, '$[1]')"
 )
 
 
@@ -219,12 +222,49 @@ def _write_batch(batch: list[PendingWrite], next_seq: int, db: sqlite3.Connectio
                 continue  # already journaled: reported to the caller as not inserted
             rows.setdefault(write.kind, []).append(params)
         for kind, kind_rows in rows.items():
-            db.executemany(kind.value, kind_rows)
+            _insert(db, kind, kind_rows)
         db.execute("COMMIT")
     except BaseException:
         _rollback_quietly(db)
         raise
     return next_seq
+
+
+# Rows per statement, largest first: `_insert` writes a kind's rows this many at a time.
+_ROWS_PER_STATEMENT = (64, 16, 4)
+
+
+def _multi_row(statement: str, count: int) -> str:
+    """`statement` (one `VALUES (?, ...)` row) for `count` rows."""
+    head, values, tail = statement.partition(" VALUES ")
+    row, close, rest = tail.partition(")")
+    return f"{head}{values}{', '.join([row + close] * count)}{rest}"
+
+
+_MULTI_ROW = {
+    (kind, count): _multi_row(kind.value, count)
+    for kind in WriteKind
+    if kind.value
+    for count in _ROWS_PER_STATEMENT
+}
+
+
+def _insert(db: sqlite3.Connection, kind: WriteKind, rows: list[tuple[Any, ...]]) -> None:
+    """Write one kind's rows, in order, several rows per statement.
+
+    sqlite3 releases the GIL around each statement it steps and must take it back after: one
+    statement per row (executemany) is a thousand GIL hand-offs with the event loop's thread
+    per large batch, 64 rows per statement a few dozen, for slightly less CPU per row. Rows of
+    one statement are applied in order, as executemany would apply them.
+    """
+    start = 0
+    for count in _ROWS_PER_STATEMENT:
+        statement = _MULTI_ROW[kind, count]
+        while len(rows) - start >= count:
+            db.execute(statement, [value for row in rows[start : start + count] for value in row])
+            start += count
+    if start < len(rows):
+        db.executemany(kind.value, rows[start:])
 
 
 def _refuse_duplicate_intents(db: sqlite3.Connection, batch: list[PendingWrite]) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any, TypeVar
 
@@ -28,7 +28,6 @@ from engine.core.wire import (
     bool_field,
     decimal_field,
     int_field,
-    optional_decimal,
     optional_int,
     optional_text,
     require_mapping,
@@ -123,6 +122,33 @@ def _state(obj: Mapping[str, Any], key: str, what: str) -> tuple[OrderState, str
         raise MalformedPayload(f"{what}.{key}: unknown order status {raw!r:.40}") from None
 
 
+def _amount(obj: Mapping[str, Any], key: str, what: str) -> Decimal:
+    """A non-negative decimal field (`decimal_field`), with the usual case checked inline.
+
+    Nine amounts per executionReport: a decimal string that parses to a finite, non-negative
+    number is returned directly; anything else goes to `decimal_field`, which refuses it with
+    its usual message (or accepts what it accepts, such as "-0").
+    """
+    value = obj.get(key)
+    if type(value) is str:
+        try:
+            number = Decimal(value)
+        except (InvalidOperation, ValueError):
+            pass
+        else:
+            if number.is_finite() and not number.is_signed():
+                return number
+    return decimal_field(obj, key, what)
+
+
+def _optional_amount(obj: Mapping[str, Any], key: str, what: str) -> Decimal | None:
+    """An amount Binance omits or sends as zero when it does not apply (`optional_decimal`)."""
+    if obj.get(key) is None:
+        return None
+    number = _amount(obj, key, what)
+    return None if number == 0 else number
+
+
 def _time(obj: Mapping[str, Any], key: str, what: str) -> datetime:
     return utc_from_ms(int_field(obj, key, what))
 
@@ -134,7 +160,7 @@ def _list_id(obj: Mapping[str, Any], key: str, what: str) -> int | None:
 
 def _qty(obj: Mapping[str, Any], key: str, what: str) -> Decimal | None:
     """An order quantity; zero (a MARKET order by quote quantity may show it) means unknown."""
-    qty = decimal_field(obj, key, what)
+    qty = _amount(obj, key, what)
     return None if qty == 0 else qty
 
 
@@ -151,7 +177,7 @@ def _expiry(raw_state: str, reason: str | None) -> str | None:
 def _commission(
     obj: Mapping[str, Any], amount_key: str, asset_key: str, what: str
 ) -> tuple[Decimal, str | None]:
-    amount = decimal_field(obj, amount_key, what)
+    amount = _amount(obj, amount_key, what)
     asset = optional_text(obj, asset_key, what)
     if asset is None and amount != 0:
         raise MalformedPayload(f"{what}: commission {amount} without a commission asset")
@@ -184,13 +210,13 @@ def parse_execution_report(msg: Mapping[str, Any]) -> ExecutionUpdate:
         type=_enum(OrderType, _ORDER_TYPES, raw, "o", what),
         time_in_force=_enum(TimeInForce, _TIME_IN_FORCE, raw, "f", what),
         qty=_qty(raw, "q", what),
-        price=optional_decimal(raw, "p", what),
-        stop_price=optional_decimal(raw, "P", what),
-        quote_qty=optional_decimal(raw, "Q", what),
+        price=_optional_amount(raw, "p", what),
+        stop_price=_optional_amount(raw, "P", what),
+        quote_qty=_optional_amount(raw, "Q", what),
         trailing_delta=optional_int(raw, "d", what),
         state=state,
-        cum_qty=decimal_field(raw, "z", what),
-        cum_quote=decimal_field(raw, "Z", what),
+        cum_qty=_amount(raw, "z", what),
+        cum_quote=_amount(raw, "Z", what),
         transact_time=transact_time,
         execution_type=execution_type,
         reject_reason=_reason(optional_text(raw, "r", what)),
@@ -201,9 +227,9 @@ def parse_execution_report(msg: Mapping[str, Any]) -> ExecutionUpdate:
     trade_id = int_field(raw, "t", what)
     if trade_id < 0:
         raise MalformedPayload(f"{what}: TRADE without a trade id")
-    qty = decimal_field(raw, "l", what)
-    price = decimal_field(raw, "L", what)
-    quote = decimal_field(raw, "Y", what) if raw.get("Y") is not None else qty * price
+    qty = _amount(raw, "l", what)
+    price = _amount(raw, "L", what)
+    quote = _amount(raw, "Y", what) if raw.get("Y") is not None else qty * price
     commission, commission_asset = _commission(raw, "n", "N", what)
     fill = FillReport(
         symbol=symbol,
@@ -228,8 +254,8 @@ def _balance(
     item = require_mapping(entry, what)
     return BalanceReport(
         asset=text_field(item, asset_key, what),
-        free=decimal_field(item, free_key, what),
-        locked=decimal_field(item, locked_key, what),
+        free=_amount(item, free_key, what),
+        locked=_amount(item, locked_key, what),
         time=time,
     )
 
@@ -314,12 +340,12 @@ def parse_order(body: Mapping[str, Any]) -> OrderStatusReport:
         type=_enum(OrderType, _ORDER_TYPES, raw, "type", what),
         time_in_force=_enum(TimeInForce, _TIME_IN_FORCE, raw, "timeInForce", what),
         qty=_qty(raw, qty_key, what),
-        price=optional_decimal(raw, "price", what),
-        stop_price=optional_decimal(raw, "stopPrice", what),
-        quote_qty=optional_decimal(raw, "origQuoteOrderQty", what),
+        price=_optional_amount(raw, "price", what),
+        stop_price=_optional_amount(raw, "stopPrice", what),
+        quote_qty=_optional_amount(raw, "origQuoteOrderQty", what),
         trailing_delta=optional_int(raw, "trailingDelta", what),
         state=state,
-        cum_qty=decimal_field(raw, "executedQty", what),
+        cum_qty=_amount(raw, "executedQty", what),
         cum_quote=cum_quote,
         transact_time=_order_time(raw, what),
         expiry_reason=_expiry(raw_state, optional_text(raw, "expiryReason", what)),
@@ -356,8 +382,8 @@ def parse_order_response(body: Mapping[str, Any]) -> OrderResponse:
 def _response_fill(status: OrderStatusReport, entry: Any) -> FillReport:
     what = "order response fill"
     item = require_mapping(entry, what)
-    qty = decimal_field(item, "qty", what)
-    price = decimal_field(item, "price", what)
+    qty = _amount(item, "qty", what)
+    price = _amount(item, "price", what)
     commission, commission_asset = _commission(item, "commission", "commissionAsset", what)
     assert status.side is not None  # parse_order always sets it
     return FillReport(
@@ -387,9 +413,9 @@ def parse_my_trade(row: Mapping[str, Any]) -> FillReport:
         trade_id=int_field(raw, "id", what),
         order_id=int_field(raw, "orderId", what),
         side=Side.BUY if bool_field(raw, "isBuyer", what) else Side.SELL,
-        qty=decimal_field(raw, "qty", what),
-        price=decimal_field(raw, "price", what),
-        quote_qty=decimal_field(raw, "quoteQty", what),
+        qty=_amount(raw, "qty", what),
+        price=_amount(raw, "price", what),
+        quote_qty=_amount(raw, "quoteQty", what),
         commission=commission,
         commission_asset=commission_asset,
         is_maker=bool_field(raw, "isMaker", what),

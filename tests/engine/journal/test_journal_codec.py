@@ -9,6 +9,8 @@ from decimal import Decimal
 from enum import IntEnum, StrEnum
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from journal_testing import read_directory
 from pydantic import SecretStr
 
@@ -85,6 +87,34 @@ def test_plain_payloads_encode_as_the_generic_walk_does() -> None:
     assert encode_payload(payloads[0]) == (
         '{"a":"caf\\u00e9 \\u2603","m":{"b":false,"y":[1,[2,"3"]]},"n":-5,"z":null}'
     )
+
+
+_PLAIN_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=20,
+)
+
+
+@given(_PLAIN_VALUES)
+def test_the_fast_encoder_writes_the_standard_encoders_text(value: object) -> None:
+    # orjson writes plain payloads; its text must be the standard canonical text whatever the
+    # value holds (any text, DEL, control characters, ints beyond 64 bits).
+    assert encode(value) == json.dumps(value, sort_keys=True, separators=(",", ":"))
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"del": "\x7f", "ctl": "\x00\x1f\t\n", "quote": '"\\/'},
+        {"big": 2**64, "small": -(2**63) - 1, "edge": [2**64 - 1, -(2**63)]},
+        {"surrogate": "\ud800", "astral": "\U0001f600", "\u00e9": "key"},
+    ],
+)
+def test_text_the_fast_encoder_would_write_differently_takes_the_standard_one(
+    value: dict[str, object],
+) -> None:
+    assert encode_payload(value) == json.dumps(value, sort_keys=True, separators=(",", ":"))
 
 
 @pytest.mark.parametrize(
