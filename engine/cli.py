@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import logging
 import pathlib
 import signal
 import sys
@@ -15,7 +14,10 @@ from decimal import Decimal
 
 from engine.commands import register as register_engine_commands
 from engine.commands.exitcodes import EPILOG
+from engine.commands.session import load_settings
 from engine.config import Settings, SimSettings, default_data_dir
+from engine.logs import start_command_logging
+from engine.security.permissions import use_private_umask
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -87,8 +89,16 @@ def build_parser(desk: DeskRunner | None = None) -> argparse.ArgumentParser:
         formatter_class=_HelpFormatter,
         description="An operator desk for trading on Binance Spot, with an embedded "
         "Binance-compatible exchange for rehearsal. Without a command, spotdesk opens the "
-        "desk (like 'spotdesk desk').",
+        "desk (like 'spotdesk desk'). Settings come from SPOTDESK_* environment variables and "
+        "from a .env file in the working directory (the environment wins); 'spotdesk config' "
+        "shows them.",
         epilog=EPILOG,
+    )
+    parser.add_argument(
+        "--debug",
+        action="store_true",
+        help="log at DEBUG level into the log file (logs/ in the engine's directory); "
+        "secrets are masked at every level",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     sim = commands.add_parser(
@@ -121,7 +131,8 @@ def _run_desk(desk: DeskRunner | None) -> int:
             file=sys.stderr,
         )
         return EXIT_USAGE
-    return desk(Settings())
+    settings = load_settings()  # errors told without the values given
+    return EXIT_USAGE if settings is None else desk(settings)
 
 
 def add_sim_arguments(parser: argparse.ArgumentParser) -> None:
@@ -160,7 +171,16 @@ def add_sim_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--api-secret",
         default=None,
-        help="HMAC secret of that key (default: generated with the key)",
+        help="HMAC secret of that key (default: generated with the key); other users can "
+        "read a command line, so prefer --credentials",
+    )
+    parser.add_argument(
+        "--credentials",
+        type=pathlib.Path,
+        default=None,
+        metavar="FILE",
+        help="read the demo key and secret from FILE (JSON with api_key and api_secret, "
+        "mode 0600) instead; the banner then does not print them",
     )
     parser.add_argument(
         "--replay",
@@ -179,10 +199,15 @@ def add_sim_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _banner(sim: object, state: pathlib.Path) -> str:
+def _banner(sim: object, state: pathlib.Path, credentials: pathlib.Path | None = None) -> str:
     from engine.sim.runner import SimServer
 
     assert isinstance(sim, SimServer)
+    key_lines = (
+        [f"  API key        {sim.api_key}", f"  API secret     {sim.api_secret}"]
+        if credentials is None
+        else [f"  API key and secret in {credentials}"]  # never copied into a log
+    )
     return "\n".join(
         [
             "spotdesk sim: the embedded Binance Spot exchange is running.",
@@ -193,8 +218,7 @@ def _banner(sim: object, state: pathlib.Path) -> str:
             f"  State          {state}",
             "",
             f"Demo account {sim.demo_account_id}:",
-            f"  API key        {sim.api_key}",
-            f"  API secret     {sim.api_secret}",
+            *key_lines,
             "",
             "With python-binance 1.0.37:",
             "  from binance import AsyncClient, BinanceSocketManager",
@@ -212,9 +236,16 @@ def _banner(sim: object, state: pathlib.Path) -> str:
 
 
 async def run_sim(args: argparse.Namespace) -> int:
-    from engine.sim.runner import SimServer, SimStartError
+    from engine.sim.runner import SimServer, SimStartError, read_credentials_file
 
     state = args.state if args.state is not None else default_data_dir() / "sim.sqlite"
+    api_key, api_secret = args.api_key, args.api_secret
+    if args.credentials is not None:
+        try:
+            api_key, api_secret = read_credentials_file(args.credentials)
+        except SimStartError as error:
+            print(f"spotdesk sim: {error}", file=sys.stderr)
+            return EXIT_USAGE
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -224,8 +255,8 @@ async def run_sim(args: argparse.Namespace) -> int:
         port=args.port,
         seed=args.seed,
         state_path=state,
-        api_key=args.api_key,
-        api_secret=args.api_secret,
+        api_key=api_key,
+        api_secret=api_secret,
         frozen_market=args.frozen_market,
     )
     try:
@@ -251,7 +282,7 @@ async def run_sim(args: argparse.Namespace) -> int:
             except ValueError as error:
                 print(f"spotdesk sim: --replay: {error}", file=sys.stderr)
                 return EXIT_USAGE
-        print(_banner(sim, state), flush=True)
+        print(_banner(sim, state, args.credentials), flush=True)
         await stop.wait()
     finally:
         await sim.stop()
@@ -269,17 +300,22 @@ def _run_sim(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None, *, desk: DeskRunner | None = None) -> int:
     """The `spotdesk` command line; returns the exit code. `desk` runs the desk: the console
     script (`tui/main.py`) passes it in, because the engine never imports the desk."""
+    use_private_umask()  # every file spotdesk creates is its user's only (RELIABILITY.md S8)
     parser = build_parser(desk)
     words = list(argv if argv is not None else sys.argv[1:])
     if not words:
         words = ["desk"]
     args = parser.parse_args(words)
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    if args.command is None:  # `spotdesk --debug`: the desk too
+        args = parser.parse_args([*words, "desk"])
+    records = start_command_logging(args)  # engine/logs.py: file, stderr, redaction, crashes
     try:
         code: int = args.run(args)
-    except Exception as error:  # one clear line, never a traceback with local state
-        print(f"spotdesk: {error.__class__.__name__}: {error}", file=sys.stderr)
+    except Exception as error:  # one redacted line, never local state; the log has the rest
+        records.crashed(error)
         return EXIT_FAILURE
+    finally:
+        records.close()
     return code
 
 

@@ -1,4 +1,8 @@
-"""spotdesk settings: SPOTDESK_* environment variables, a .env file, nested sections with `__`."""
+"""spotdesk settings: SPOTDESK_* environment variables, a .env file, nested sections with `__`.
+
+The `.env` file is read from the working directory; variables in the environment win over it.
+Errors name the setting and what is wrong with it, never the value given (it may be a secret).
+"""
 
 from __future__ import annotations
 
@@ -6,11 +10,13 @@ import os
 import pathlib
 from enum import StrEnum
 
-from pydantic import BaseModel, Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, Field, SecretStr, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
+from engine.preflight.settings import PreflightSettings
 from engine.protection.settings import ProtectionSettings
 from engine.risk import RiskLimits
+from engine.service.settings import BreakerSettings, HousekeepingSettings
 
 
 class Mode(StrEnum):
@@ -46,6 +52,12 @@ class Settings(BaseSettings):
     )
 
     mode: Mode = Field(Mode.SIM, description="sim (default), testnet or live.")
+    account: str = Field(
+        "default",
+        pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$",
+        description="Name of the account's data: each mode and account has its own directory "
+        "and journal (lower-case letters, digits, - and _).",
+    )
     data_dir: pathlib.Path = Field(
         default_factory=default_data_dir,
         description="Journal, logs and control socket live here, one subfolder per mode/account.",
@@ -63,3 +75,43 @@ class Settings(BaseSettings):
     sim: SimSettings = SimSettings()
     risk: RiskLimits = RiskLimits()
     protection: ProtectionSettings = ProtectionSettings()
+    preflight: PreflightSettings = PreflightSettings()
+    breaker: BreakerSettings = BreakerSettings()
+    housekeeping: HousekeepingSettings = HousekeepingSettings()
+
+
+def settings_error_lines(error: Exception) -> list[str]:
+    """What is wrong with the configuration, one line per problem, without the values given.
+
+    pydantic's own messages never contain the input once `include_input` is off, but a custom
+    validator's message may quote it, so any input found in a message is masked as well."""
+    if isinstance(error, ValidationError):
+        lines = []
+        for problem in error.errors(include_url=False, include_context=False):
+            where = "__".join(str(part) for part in problem["loc"]).upper()
+            message = str(problem["msg"])
+            given = problem.get("input")
+            if isinstance(given, str | int | float) and len(str(given)) >= 3:
+                message = message.replace(str(given), "***")
+            lines.append(f"SPOTDESK_{where}: {message}")
+        return lines
+    if isinstance(error, SettingsError):
+        # "error parsing value for field "risk" from source "EnvSettingsSource"": names only.
+        return [f"{error}; a section set as one variable must be valid JSON"]
+    return [f"{type(error).__name__}"]
+
+
+def load_settings() -> Settings:
+    """The settings from the environment and `./.env`; raises ConfigError with safe lines."""
+    try:
+        return Settings()
+    except (ValidationError, SettingsError) as error:
+        raise ConfigError(settings_error_lines(error)) from None
+
+
+class ConfigError(ValueError):
+    """The configuration is invalid; `lines` say where and why, never with the values."""
+
+    def __init__(self, lines: list[str]) -> None:
+        super().__init__("; ".join(lines))
+        self.lines = lines

@@ -1,8 +1,9 @@
 """The `spotdesk` subcommands that talk to the engine through its control socket.
 
 `register(subparsers)` adds `engine start|stop|status|run`, `status`, `order`, `cancel`,
-`close`, `halt`, `reduce`, `arm` and `panic` to the `spotdesk` parser; each sets `args.run`, a
-function of the parsed arguments returning the exit code. `engine/cli.py` is the one entry point.
+`close`, `halt`, `reduce`, `arm`, `panic`, `check`, `config` and `export` to the `spotdesk`
+parser; each sets `args.run`, a function of the parsed arguments returning the exit code.
+`engine/cli.py` is the one entry point.
 
 Exit codes:
     0  ok
@@ -16,7 +17,16 @@ from __future__ import annotations
 
 import argparse
 
-from engine.commands import engine_cmds, order_cmd, panic_cmd, status_cmd, trading_cmds
+from engine.commands import (
+    check_cmd,
+    config_cmd,
+    engine_cmds,
+    export_cmd,
+    order_cmd,
+    panic_cmd,
+    status_cmd,
+    trading_cmds,
+)
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -26,3 +36,6 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     order_cmd.register(subparsers)
     trading_cmds.register(subparsers)
     panic_cmd.register(subparsers)
+    check_cmd.register(subparsers)
+    config_cmd.register(subparsers)
+    export_cmd.register(subparsers)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import os
 
 from engine.commands.exitcodes import EPILOG, EXIT_OK, EXIT_REFUSED, EXIT_UNAVAILABLE
 from engine.commands.session import can_ask, complain, confirm, execute, say
 from engine.config import Mode, Settings
 from engine.service import process
+from engine.service.heap import settle_heap
 from engine.service.process import EngineStartFailed, EngineStatus
 
 
@@ -37,6 +37,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         )
         # Set by `engine start` for the engine it spawns, once the operator has confirmed.
         parser.add_argument("--confirmed", action="store_true", help=argparse.SUPPRESS)
+        parser.add_argument(  # also `spotdesk --debug engine ...`; SUPPRESS keeps that one
+            "--debug",
+            action="store_true",
+            default=argparse.SUPPRESS,
+            help="the engine logs at DEBUG level (secrets stay masked)",
+        )
         parser.set_defaults(run=run)
     stop = actions.add_parser(
         "stop",
@@ -55,6 +61,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     status.add_argument("--json", action="store_true", help="print it as one JSON object")
     status.set_defaults(run=_status)
+
+
+LIVE_WAITS = "  LIVE: nothing connects to Binance until you type LIVE in the desk (spotdesk desk)"
 
 
 def _live_allowed(settings: Settings, args: argparse.Namespace) -> bool:
@@ -88,11 +97,15 @@ def _start(args: argparse.Namespace) -> int:
             return EXIT_REFUSED
         live = settings.mode is Mode.LIVE
         try:
-            status = await process.start_engine(settings, live=live)
+            status = await process.start_engine(
+                settings, live=live, debug=getattr(args, "debug", False)
+            )
         except EngineStartFailed as error:
             complain(str(error))
             return EXIT_REFUSED if error.exit_status == EXIT_REFUSED else EXIT_UNAVAILABLE
         say(f"spotdesk engine: started, {_describe(status)}")
+        if live:
+            say(LIVE_WAITS)
         return EXIT_OK
 
     return execute(work)
@@ -103,12 +116,15 @@ def _run(args: argparse.Namespace) -> int:
         if not _live_allowed(settings, args):
             return EXIT_REFUSED
 
-        # The engine's own story goes to stderr (its log file when detached).
-        logging.getLogger("engine").setLevel(logging.INFO)
+        # Its story goes to logs/engine.log at INFO (DEBUG with --debug), warnings to stderr
+        # (engine.log when detached): engine/logs.py, set up by the command line.
         os.umask(0o077)  # every file the engine process creates is private (RELIABILITY.md S8)
 
         def ready(status: EngineStatus) -> None:
+            settle_heap()  # started: keep the start-up heap out of every later collection
             say(f"spotdesk engine: running, {_describe(status)}")
+            if settings.mode is Mode.LIVE:
+                say(LIVE_WAITS)
 
         await process.run_engine(settings, live=settings.mode is Mode.LIVE, on_ready=ready)
         say("spotdesk engine: stopped")

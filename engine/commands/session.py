@@ -7,8 +7,6 @@ import sys
 from collections.abc import Callable, Coroutine
 from typing import TextIO
 
-from pydantic import ValidationError
-
 from engine.commands.exitcodes import (
     EXIT_REFUSED,
     EXIT_UNAVAILABLE,
@@ -16,8 +14,10 @@ from engine.commands.exitcodes import (
     EXIT_USAGE,
     exit_code_for,
 )
-from engine.config import Settings
+from engine.config import ConfigError, Settings
+from engine.config import load_settings as config_loader
 from engine.journal.errors import JournalError, JournalLocked
+from engine.security.permissions import UnsafePermissions
 from engine.service.api import CommandResult
 from engine.service.control_client import SocketEngineClient
 from engine.service.control_errors import ControlError, EngineAlreadyRunning
@@ -37,11 +37,10 @@ def complain(text: str) -> None:
 def load_settings() -> Settings | None:
     """The settings, or None after telling what is wrong (never echoing the values)."""
     try:
-        return Settings()
-    except ValidationError as error:
-        for problem in error.errors(include_url=False, include_context=False, include_input=False):
-            where = "__".join(str(part) for part in problem["loc"]).upper()
-            complain(f"configuration error: SPOTDESK_{where}: {problem['msg']}")
+        return config_loader()
+    except ConfigError as error:
+        for line in error.lines:
+            complain(f"configuration error: {line}")
         return None
 
 
@@ -52,7 +51,7 @@ def execute(work: Callable[[Settings], Coroutine[object, object, int]]) -> int:
         return EXIT_USAGE
     try:
         return asyncio.run(work(settings))
-    except (EngineAlreadyRunning, JournalLocked) as error:
+    except (EngineAlreadyRunning, JournalLocked, UnsafePermissions) as error:
         complain(str(error))
         return EXIT_REFUSED
     except (ControlError, JournalError) as error:

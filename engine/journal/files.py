@@ -25,8 +25,15 @@ def lock_path_for(journal_path: pathlib.Path) -> pathlib.Path:
 def prepare_directory(directory: pathlib.Path) -> None:
     """Create the journal's directory as 0700, or check that an existing one is not shared."""
     if not directory.exists():
-        directory.mkdir(mode=PRIVATE_DIR_MODE, parents=True)
-        os.chmod(directory, PRIVATE_DIR_MODE)  # mkdir's mode is filtered by the umask
+        # Every directory created on the way is private too (the data directory's root
+        # included): mkdir(parents=True) would give the parents the umask's 0755.
+        missing = [d for d in (directory, *directory.parents) if not d.exists()]
+        for created in reversed(missing):
+            try:
+                created.mkdir(mode=PRIVATE_DIR_MODE)
+            except FileExistsError:
+                continue  # already there, or made by another process just now
+            os.chmod(created, PRIVATE_DIR_MODE)  # mkdir's mode is filtered by the umask
         return
     info = directory.stat()
     if not stat.S_ISDIR(info.st_mode):

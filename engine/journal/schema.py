@@ -100,6 +100,24 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX operator_actions_by_ts ON operator_actions (ts)",
         ),
     ),
+    Migration(
+        3,
+        "audit trail: outcome, message, client and finish time as columns of operator_actions",
+        # The engine writes `result` as a JSON object (engine/service/audit.py); these virtual
+        # columns read its fields, so `SELECT ts, os_user, action, outcome, message` works in
+        # any SQLite shell. A result that is not JSON (written before) is its own outcome.
+        tuple(
+            f"ALTER TABLE operator_actions ADD COLUMN {column} TEXT GENERATED ALWAYS AS "
+            f"(CAST(CASE WHEN json_valid(result) THEN json_extract(result, '$.{column}') "
+            f"{fallback} END AS TEXT)) VIRTUAL"
+            for column, fallback in (
+                ("outcome", "ELSE result"),
+                ("message", ""),
+                ("client", ""),
+                ("finished_at", ""),
+            )
+        ),
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -27,6 +27,7 @@ class CommandName(StrEnum):
     CLEAR_PROTECTION = "ClearProtection"
     RECONCILE = "Reconcile"
     STOP_ENGINE = "StopEngine"
+    CONFIRM_LIVE = "ConfirmLive"  # {"typed": "LIVE"}: the operator's typed go-ahead for LIVE
 
 
 class Outcome(StrEnum):

@@ -17,6 +17,7 @@ from typing import Any
 import aiohttp
 
 from engine.service.api import CommandName, CommandResult, Outcome
+from engine.service.audit import Operator, this_process
 from engine.service.control_errors import ControlError, ControlProtocolError, EngineNotRunning
 
 _BASE_URL = "http://spotdesk-engine"
@@ -41,8 +42,11 @@ class SocketEngineClient:
         max_reconnects: int = 20,
         retry_initial_s: float = 0.05,
         retry_max_s: float = 2.0,
+        operator: Operator | None = None,
     ) -> None:
         self.socket_path = socket_path
+        # Sent with every command for the audit trail: this process's user and terminal.
+        self.operator = operator or this_process()
         self._max_reconnects = max_reconnects
         self._retry_initial_s = retry_initial_s
         self._retry_max_s = retry_max_s
@@ -104,7 +108,7 @@ class SocketEngineClient:
     async def command(self, name: CommandName, args: dict[str, Any]) -> CommandResult:
         """Send one command and return its result; never resent, even when the answer is lost."""
         timeout = aiohttp.ClientTimeout(total=_COMMAND_TIMEOUT_S)
-        body = {"name": name.value, "args": args}
+        body = {"name": name.value, "args": args, "who": self.operator.to_json()}
         try:
             async with self._http().post("/command", json=body, timeout=timeout) as response:
                 raw = await response.json()

@@ -24,6 +24,7 @@ from typing import Any, Protocol
 from aiohttp import WSCloseCode, web
 
 from engine.service.api import CommandName, CommandResult, Outcome
+from engine.service.audit import Operator, peer_operator
 from engine.service.control_socket import bind_private_socket, unlink_own_socket
 
 log = logging.getLogger(__name__)
@@ -134,15 +135,28 @@ class ControlServer:
         except (ValueError, KeyError, TypeError) as error:
             usage = CommandResult(Outcome.USAGE, f"malformed command: {_reason(error)}")
             return _json(usage.to_json(), status=400)
+        # Who sent it, for the audit trail: what the client says, else what the kernel knows.
+        transport = request.transport
+        who = Operator.from_json(body.get("who")) or peer_operator(
+            transport.get_extra_info("socket") if transport is not None else None
+        )
         # The command runs to its end even if the caller goes away: an order half sent and
         # then abandoned would leave an outcome nobody settles.
-        task = self._keep(asyncio.create_task(self._run_command(name, args)))
+        task = self._keep(asyncio.create_task(self._run_command(name, args, who)))
         result = await asyncio.shield(task)
         return _json(result.to_json())
 
-    async def _run_command(self, name: CommandName, args: dict[str, Any]) -> CommandResult:
+    async def _run_command(
+        self, name: CommandName, args: dict[str, Any], who: Operator
+    ) -> CommandResult:
+        # An engine audits who gave the command (engine/service/audit.py); a served object
+        # without `command_from` (a test's fake) just runs it.
+        command_from = getattr(self._client, "command_from", None)
         try:
-            result = await self._client.command(name, args)
+            if command_from is not None:
+                result: CommandResult = await command_from(who, name, args)
+            else:
+                result = await self._client.command(name, args)
         except Exception as error:
             log.exception("command %s failed inside the engine", name.value)
             # It may have gone out before the failure, so the honest answer is "unknown".

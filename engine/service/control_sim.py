@@ -2,12 +2,13 @@
 
 The exchange runs as its own process (`spotdesk sim`) and outlives the engine, so a killed
 engine restarts against the same exchange state. Its demo key and secret are generated once and
-kept in `data_dir/sim/credentials.json` (0600), so every engine start uses the same account.
+kept in `data_dir/sim/credentials.json` (0600), so every engine start uses the same account;
+the exchange started here reads them from that file, never from its command line (which other
+users can read in `ps`), and its banner in `sim.log` does not repeat them.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import pathlib
@@ -39,13 +40,18 @@ def sim_directory(data_dir: pathlib.Path) -> pathlib.Path:
 
 def load_or_create_credentials(directory: pathlib.Path) -> tuple[str, SecretStr]:
     """The demo account's API key and HMAC secret, generated on the first call and kept 0600."""
+    # The sim's own file format and key shape, loaded only here.
+    from engine.sim.runner import SimStartError, read_credentials_file
+    from engine.sim.server.admin import generate_key
+
     prepare_directory(directory)
     path = directory / CREDENTIALS_NAME
-    with contextlib.suppress(FileNotFoundError):
-        raw = json.loads(path.read_text(encoding="utf-8"))
-        return str(raw["api_key"]), SecretStr(str(raw["api_secret"]))
-    from engine.sim.server.admin import generate_key  # the sim's key shape, loaded only here
-
+    if path.exists():
+        try:
+            api_key, api_secret = read_credentials_file(path)
+        except SimStartError as error:
+            raise ControlError(str(error)) from None
+        return api_key, SecretStr(api_secret)
     body = json.dumps({"api_key": generate_key(), "api_secret": generate_key()})
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as file:
@@ -94,10 +100,8 @@ async def ensure_embedded_exchange(settings: Settings) -> EmbeddedExchange:
             str(settings.sim.seed),
             "--state",
             str(directory / STATE_NAME),
-            "--api-key",
-            api_key,
-            "--api-secret",
-            api_secret.get_secret_value(),
+            "--credentials",
+            str(directory / CREDENTIALS_NAME),
         )
         child = spawn_detached(argv, directory / LOG_NAME)
         started_pid = child.pid
@@ -111,7 +115,6 @@ async def ensure_embedded_exchange(settings: Settings) -> EmbeddedExchange:
                 f"{_START_TIMEOUT_S:g} s; see {child.log}"
             ) from None
         # Another engine may have started one on the same port at the same time: fine if so.
-        # Its log is not shown here: the exchange's banner in it names the demo secret.
         if status is not None and not await exchange_answers(url):
             raise ControlError(
                 f"the embedded exchange could not start on port {settings.sim.port} "

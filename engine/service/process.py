@@ -16,9 +16,12 @@ import signal
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from engine.config import Mode, Settings
+from engine.core import failpoints
+from engine.security.live_gate import LiveGate
+from engine.security.permissions import require_private_files
 from engine.service.api import CommandName
 from engine.service.control_client import SocketEngineClient
 from engine.service.control_errors import ControlError, EngineAlreadyRunning, EngineNotRunning
@@ -32,7 +35,10 @@ from engine.service.control_spawn import (
     spawn_detached,
     wait_until_ready,
 )
-from engine.service.profile import DEFAULT_ACCOUNT
+from engine.service.profile import DEFAULT_ACCOUNT as DEFAULT_ACCOUNT  # re-exported
+
+if TYPE_CHECKING:  # the engine itself loads only where it runs (see start_real_engine)
+    from engine.service.engine import Engine
 
 log = logging.getLogger(__name__)
 
@@ -80,8 +86,8 @@ class EngineStatus:
 
 
 def account_name(settings: Settings) -> str:
-    """The account part of the instance's directory and journal (one account for now)."""
-    return DEFAULT_ACCOUNT
+    """The account part of the instance's directory and journal (SPOTDESK_ACCOUNT)."""
+    return settings.account
 
 
 def instance_paths(settings: Settings) -> InstancePaths:
@@ -121,6 +127,11 @@ async def run_engine(
     """
     if settings.mode is Mode.LIVE and not live:
         raise ControlError("LIVE mode trades real money: start the engine with --live")
+    try:  # crash tests (engine/core/failpoints.py): armed against the embedded exchange only
+        failpoints.arm_from_environment(os.environ if settings.mode is Mode.SIM else {})
+    except ValueError as error:
+        raise ControlError(f"the engine could not start: {error}") from None
+    await asyncio.to_thread(require_private_files, settings)  # UnsafePermissions
     paths = instance_paths(settings)
     await asyncio.to_thread(paths.prepare)
     running = await engine_status(settings)
@@ -140,7 +151,20 @@ async def run_engine(
     for signum in _STOP_SIGNALS:
         loop.add_signal_handler(signum, stop.set)
     try:
-        engine = await (starter or start_real_engine)(settings, account_name(settings))
+        start = starter or start_real_engine
+        engine: RunningEngine
+        if settings.mode is Mode.LIVE:
+            # Nothing connects until the operator types LIVE in the desk (engine/security).
+            account = account_name(settings)
+            # Always the real engine: the gate audits through it (a test's `starter` is for
+            # the other modes).
+            engine = LiveGate(
+                lambda: start_real_engine(settings, account),
+                account=account,
+                clock=lambda: datetime.now(UTC),
+            )
+        else:
+            engine = await start(settings, account_name(settings))
         try:
             await _serve(engine, settings, paths, stop, on_ready)
         finally:
@@ -185,7 +209,7 @@ async def _serve(
         await server.stop()
 
 
-async def start_real_engine(settings: Settings, account: str) -> RunningEngine:
+async def start_real_engine(settings: Settings, account: str) -> Engine:
     """The engine of `settings` for `account`, started (journal open, reconciled)."""
     # The engine's weight (python-binance, the venue) is loaded only where it runs.
     from engine.service.assembly import EngineStartError
@@ -193,7 +217,7 @@ async def start_real_engine(settings: Settings, account: str) -> RunningEngine:
     from engine.venue.errors import VenueError
 
     try:
-        started: RunningEngine = await build_engine(settings, account=account)
+        started = await build_engine(settings, account=account)
     except (EngineStartError, VenueError, ValueError) as error:
         raise ControlError(f"the engine could not start: {error}") from None
     return started
@@ -203,7 +227,11 @@ async def start_real_engine(settings: Settings, account: str) -> RunningEngine:
 
 
 async def start_engine(
-    settings: Settings, *, live: bool = False, timeout_s: float = START_TIMEOUT_S
+    settings: Settings,
+    *,
+    live: bool = False,
+    timeout_s: float = START_TIMEOUT_S,
+    debug: bool = False,
 ) -> EngineStatus:
     """Spawn `python -m engine.service` detached and wait until its socket answers.
 
@@ -213,10 +241,12 @@ async def start_engine(
     running = await engine_status(settings)
     if running.running:
         raise EngineAlreadyRunning(running.socket, running.pid)
+    await asyncio.to_thread(require_private_files, settings)  # said here, not in the child's log
     paths = instance_paths(settings)
     await asyncio.to_thread(paths.prepare)
     # The operator confirmed LIVE already; the detached engine has no terminal to ask on.
     argv = python_module_argv("engine.service", *(["--live", "--confirmed"] if live else []))
+    argv += ["--debug"] if debug else []  # its log file at DEBUG level (engine/logs.py)
     child = spawn_detached(argv, paths.log)
 
     async def answers() -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import os
 import pathlib
@@ -37,6 +38,23 @@ ADVANCE_INTERVAL_S = 0.1
 
 class SimStartError(Exception):
     """The sim could not start (port in use, unusable state file); the message says why."""
+
+
+def read_credentials_file(path: pathlib.Path) -> tuple[str, str]:
+    """The demo key and HMAC secret from a JSON file `{"api_key": ..., "api_secret": ...}`.
+
+    How a parent hands the sim its key without a command line (which every user of the machine
+    can read in `ps`): the engine keeps its demo key in such a file, 0600. SimStartError names
+    the file, never its content."""
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        return str(raw["api_key"]), str(raw["api_secret"])
+    except OSError as error:
+        raise SimStartError(f"cannot read the credentials file {path}: {error.strerror}") from None
+    except (ValueError, KeyError, TypeError):
+        raise SimStartError(
+            f"{path} is not a credentials file (JSON with api_key and api_secret)"
+        ) from None
 
 
 class SimServer:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pathlib
 import re
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from pydantic import SecretStr
 
@@ -41,6 +42,15 @@ TESTNET = Endpoints(
     ws_api_url="wss://ws-api.testnet.binance.vision/ws-api/v3",
     stream_url="wss://stream.testnet.binance.vision/",
 )
+
+
+def hosts_of(endpoints: Endpoints) -> frozenset[str]:
+    """The host names these endpoints reach (LIVE_HOSTS: the ones that trade real money)."""
+    urls = (endpoints.rest_url, endpoints.sapi_url, endpoints.ws_api_url, endpoints.stream_url)
+    return frozenset(urlsplit(url).hostname or "" for url in urls if url is not None)
+
+
+LIVE_HOSTS = hosts_of(LIVE)
 
 
 def endpoints_for(mode: Mode, sim_url: str | None = None) -> Endpoints:

@@ -10,6 +10,8 @@ Routes (JSON in and out):
 - POST /_sim/keys {"account", "apiKey"?, "secret"? | "ed25519PublicKey"?, "permissions"?}
        -> {"apiKey", "secret"?}: an HMAC key (secret generated when none is given) or an
        Ed25519 key (public key PEM)
+- POST /_sim/key_permissions {"apiKey", "permissions"}  change a key's apiRestrictions flags,
+       as its owner does on Binance's site -> the key's apiRestrictions
 - POST /_sim/bnb_burn {"account", "enabled"}     pay fees in BNB
 - GET/POST /_sim/config                          the core's knobs (fee rates, visibility lag...)
 - GET/POST /_sim/clock {"skew_ms"}               shift the exchange clock (-1021 rehearsals)
@@ -134,6 +136,7 @@ class AdminApi:
             web.post("/_sim/fund", wrap(self.fund)),
             web.post("/_sim/accounts", wrap(self.accounts)),
             web.post("/_sim/keys", wrap(self.keys)),
+            web.post("/_sim/key_permissions", wrap(self.key_permissions)),
             web.post("/_sim/bnb_burn", wrap(self.bnb_burn)),
             web.get("/_sim/config", wrap(self.config)),
             web.post("/_sim/config", wrap(self.config)),
@@ -242,6 +245,21 @@ class AdminApi:
             account_id, api_key, hmac_secret=secret, permissions=permissions
         )
         return {"apiKey": api_key, "secret": secret}
+
+    def key_permissions(self, body: dict[str, Any], request: web.Request) -> Any:
+        record = self._ctx.exchange.key(_str(body, "apiKey"))
+        if record is None:
+            raise AdminError("no such API key")
+        permissions = body.get("permissions")
+        if not isinstance(permissions, dict) or not all(
+            isinstance(value, bool) for value in permissions.values()
+        ):
+            raise AdminError("permissions must be an object of booleans")
+        unknown = sorted(set(permissions) - set(record.permissions))
+        if unknown:
+            raise AdminError(f"unknown permissions: {unknown}")
+        record.permissions.update(permissions)
+        return record.restrictions()
 
     def bnb_burn(self, body: dict[str, Any], request: web.Request) -> Any:
         enabled = body.get("enabled")

@@ -1,0 +1,1 @@
+"""Security controls: file permissions, the LIVE confirmation gate, secret redaction."""
