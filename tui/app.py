@@ -7,17 +7,22 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import ClassVar
 
+from rich.console import RenderableType
 from rich.segment import Segments
+from rich.text import Text
 from rich.traceback import Traceback
 from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.screen import Screen
+from textual.widgets import HelpPanel
 
+from engine.security.redact import redacted_traceback
 from engine.service.api import CommandName, EngineClient
 from tui.commands import CommandSender
 from tui.feed import EngineFeed, FeedTiming
@@ -29,7 +34,9 @@ from tui.state import DeskState
 
 __all__ = ["DeskApp", "run_desk"]
 
-HIDDEN_SYSTEM_COMMANDS = frozenset({"Screenshot"})  # S13: no screen dumps from the palette
+# S13: no screen dumps from the palette; Quit and Keys are offered as the desk's own (with keys).
+HIDDEN_SYSTEM_COMMANDS = frozenset({"Screenshot", "Quit", "Keys"})
+PALETTE_BINDINGS = ("app.", "desk.")  # the desk's own actions, offered in the command palette
 
 
 def utc_now() -> datetime:
@@ -42,7 +49,8 @@ class DeskApp(App[int]):
     CSS_PATH = Path(__file__).with_name("app.tcss")
     TITLE = "spotdesk"
     # Textual declares it ClassVar | None on App; a list literal is what it reads.
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]  # noqa: RUF012
+    # narrow: one column of panes; wide: two columns; full: the footer fits on one line.
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide"), (150, "-full")]  # noqa: RUF012
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
             "ctrl+k",
@@ -51,6 +59,13 @@ class DeskApp(App[int]):
             id="app.emergency_stop",
             priority=True,
             tooltip="Halt, cancel every order and verify (asks first)",
+        ),
+        Binding(
+            "f1",
+            "toggle_keys",
+            "Keys",
+            id="app.keys",
+            tooltip="Show or hide every key of this screen",
         ),
         Binding(
             "q",
@@ -125,22 +140,48 @@ class DeskApp(App[int]):
         if choice == "stop":
             result = await self.sender.send(CommandName.STOP_ENGINE, {})
             if not result.ok:
-                self.notify(result.message, title="Engine not stopped", severity="error")
+                self.notify(
+                    result.message, title="Engine not stopped", severity="error", markup=False
+                )
                 return
         self.exit(0)
+
+    def action_toggle_keys(self) -> None:
+        if self.screen.query(HelpPanel):
+            self.action_hide_help_panel()
+        else:
+            self.action_show_help_panel()
 
     # -- safety --------------------------------------------------------------------------------
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        """Every desk action the screen allows now (by its key), then Textual's own commands."""
+        for active in screen.active_bindings.values():
+            binding = active.binding
+            if not active.enabled or not (binding.id or "").startswith(PALETTE_BINDINGS):
+                continue
+            yield SystemCommand(
+                f"{binding.description} ({self.get_key_display(binding)})",
+                binding.tooltip or binding.description,
+                partial(self.run_action, binding.action, active.node),
+            )
         for command in super().get_system_commands(screen):
             if command.title not in HIDDEN_SYSTEM_COMMANDS:
                 yield command
 
+    def _handle_exception(self, error: Exception) -> None:
+        self._crash = error  # rendered by _fatal_error, redacted
+        super()._handle_exception(error)
+
     def _fatal_error(self) -> None:
-        """Textual's own handler shows local variables (S12); this one never does."""
+        """Textual's own handler shows local variables (S12); this one never does, and masks
+        every secret it knows of in what it prints."""
         self.bell()
-        traceback = Traceback(show_locals=False, width=None, suppress=[])
-        self._exit_renderables.append(
-            Segments(self.console.render(traceback, self.console.options))
+        crash = getattr(self, "_crash", None)
+        shown: RenderableType = (
+            Traceback(show_locals=False, width=None, suppress=[])
+            if crash is None
+            else Text(redacted_traceback(crash))
         )
+        self._exit_renderables.append(Segments(self.console.render(shown, self.console.options)))
         self._close_messages_no_wait()

@@ -21,7 +21,12 @@ from tui.state import DeskState
 
 log = logging.getLogger(__name__)
 
-HISTORY_EVENTS = 200  # events replayed into the log on first connect
+HISTORY_EVENTS = 200  # events replayed into the log on first connect (and after a skip)
+# Behind the engine by this many events (a second or more of a flood), the desk stops replaying
+# and resumes near the present: the panes come from the snapshot, and nobody reads a log that
+# fast (the events stay in the engine's journal).
+SKIP_AHEAD_EVENTS = 5000
+YIELD_EVERY = 50  # events read in a row before the reader lets the loop run something else
 
 
 @dataclass(frozen=True)
@@ -40,6 +45,14 @@ class FeedLost(Exception):
     """The engine stopped answering or its event stream ended."""
 
 
+class FellBehind(Exception):
+    """The event stream is too far behind the engine's snapshot: resume near the present."""
+
+    def __init__(self, snapshot_seq: int) -> None:
+        super().__init__(f"behind the engine at seq {snapshot_seq}")
+        self.snapshot_seq = snapshot_seq
+
+
 class EngineFeed:
     """Follows one engine client and publishes each new `DeskState`."""
 
@@ -56,6 +69,8 @@ class EngineFeed:
         self._clock = clock
         self._timing = timing or FeedTiming()
         self.state = DeskState()
+        self._answered = False  # the engine answered since the last loss
+        self.skipped_events = 0  # passed over to keep up with a flood (see SKIP_AHEAD_EVENTS)
 
     def _set(self, state: DeskState) -> None:
         self.state = state
@@ -65,12 +80,18 @@ class EngineFeed:
         """Follow the engine forever: reconnect with backoff whenever it is lost."""
         failures = 0
         while True:
+            self._answered = False
             try:
                 await self._follow()
             except asyncio.CancelledError:
                 raise
+            except FellBehind as behind:
+                resume = behind.snapshot_seq - HISTORY_EVENTS
+                self.skipped_events += max(0, resume - self.state.event_seq)
+                self._set(self.state.skipped_to(resume, self._clock()))
+                continue
             except Exception as error:  # the I/O boundary: every failure means "stale"
-                failures += 1
+                failures = 1 if self._answered else failures + 1  # backoff for a dead engine
                 # FeedLost already says why in words; naming it too would make the same loss
                 # read differently depending on which path noticed it first.
                 reason = str(error) if isinstance(error, FeedLost) else _why(error)
@@ -94,6 +115,7 @@ class EngineFeed:
             since = max(0, int(snapshot.get("seq", 0)) - HISTORY_EVENTS)
             state = state.resumed_from(since)
         self._set(state.with_snapshot(snapshot, self._clock()))
+        self._answered = True
         buffer: list[dict[str, Any]] = []
         arrived = asyncio.Event()
 
@@ -101,6 +123,9 @@ class EngineFeed:
             async for event in self._client.events(since):
                 buffer.append(event)
                 arrived.set()
+                if len(buffer) % YIELD_EVERY == 0:
+                    # A backlog is read without ever waiting: let keys in between.
+                    await asyncio.sleep(0)
 
         reader = asyncio.create_task(read_events(), name="desk-events")
         try:
@@ -128,6 +153,8 @@ class EngineFeed:
                 raise FeedLost(_why(error) if error else "the event stream ended")
             snapshot = await self._read_snapshot()
             self._set(state.with_snapshot(snapshot, self._clock()))
+            if int(snapshot.get("seq", 0)) - self.state.event_seq > SKIP_AHEAD_EVENTS:
+                raise FellBehind(int(snapshot["seq"]))
 
 
 def _why(error: BaseException) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from tui.format import amount
@@ -51,15 +52,33 @@ class DeskState:
         return replace(self, snapshot=snapshot, heard_at=now, stale_reason=None)
 
     def with_events(self, events: Sequence[Mapping[str, Any]], now: datetime) -> DeskState:
-        lines = tuple(log_line(e) for e in events if int(e.get("seq", 0)) > self.event_seq)
-        if not lines:
+        fresh = [e for e in events if int(e.get("seq", 0)) > self.event_seq]
+        if not fresh:
             return self
+        # Only the last LOG_LIMIT can stay in the log: a flood is not worded line by line.
+        lines = tuple(log_line(e) for e in fresh[-LOG_LIMIT:])
         log = (self.log + lines)[-LOG_LIMIT:]
-        return replace(self, log=log, event_seq=max(self.event_seq, lines[-1].seq), heard_at=now)
+        seq = max(self.event_seq, int(fresh[-1].get("seq", 0)))
+        return replace(self, log=log, event_seq=seq, heard_at=now)
 
     def resumed_from(self, seq: int) -> DeskState:
         """Events up to `seq` count as seen (the first connect replays only recent history)."""
         return replace(self, event_seq=max(self.event_seq, seq))
+
+    def skipped_to(self, seq: int, now: datetime) -> DeskState:
+        """Events up to `seq` are passed over (the desk fell behind a flood); the log says so."""
+        skipped = seq - self.event_seq
+        if skipped <= 0:
+            return self
+        note = LogLine(
+            seq=seq,
+            ts=now.isoformat(),
+            kind="DeskSkipped",
+            level="warning",
+            symbol=None,
+            text=f"The desk skipped {skipped} events to keep up; the panes show the current state",
+        )
+        return replace(self, log=(*self.log, note)[-LOG_LIMIT:], event_seq=seq, heard_at=now)
 
     def with_stale(self, reason: str) -> DeskState:
         return replace(self, stale_reason=reason)
@@ -114,6 +133,14 @@ class DeskState:
     def marks(self) -> list[Mapping[str, Any]]:
         return list(self._get("marks") or [])
 
+    def mark_price(self, symbol: str) -> Decimal | None:
+        """The symbol's mid price (or last trade) from the market watch; None when unknown."""
+        mark = next((m for m in self.marks if m.get("symbol") == symbol), None)
+        if mark is None:
+            return None
+        bid, ask, last = (_positive(mark.get(key)) for key in ("bid", "ask", "last"))
+        return (bid + ask) / 2 if bid is not None and ask is not None else last
+
     @property
     def symbols(self) -> dict[str, Mapping[str, Any]]:
         return {str(s["symbol"]): s for s in self._get("symbols") or []}
@@ -128,21 +155,29 @@ class DeskState:
     @property
     def unresolved(self) -> list[Mapping[str, Any]]:
         """Orders the engine cannot account for yet: unknown outcomes, external orders, and
-        creates on the lost-order watch list."""
-        found: list[Mapping[str, Any]] = [
-            o
-            for o in self.open_orders
-            if o.get("state") in UNRESOLVED_STATES or o.get("origin") in UNRESOLVED_ORIGINS
-        ]
-        known = {o.get("client_order_id") for o in found}
-        for entry in self._get("watch_list") or []:
-            if entry.get("client_order_id") not in known:
-                found.append({**entry, "state": "WATCHED", "symbol": None})
+        creates on the lost-order watch list (since when it has been watching them)."""
+        watched = {str(e.get("client_order_id")): e for e in self._get("watch_list") or []}
+        found: list[Mapping[str, Any]] = []
+        for order in self.open_orders:
+            if order.get("state") in UNRESOLVED_STATES or order.get("origin") in UNRESOLVED_ORIGINS:
+                entry = watched.pop(str(order.get("client_order_id")), None)
+                found.append(order if entry is None else {**order, "since": entry.get("since")})
+        for entry in watched.values():
+            state = "PRESUMED ABSENT" if entry.get("presumed_absent") else "WATCHED"
+            found.append({**entry, "state": state})
         return found
 
     def log_since(self, seq: int, kinds: Iterable[str]) -> list[LogLine]:
         wanted = set(kinds)
         return [line for line in self.log if line.seq > seq and line.kind in wanted]
+
+
+def _positive(raw: Any) -> Decimal | None:
+    try:
+        value = Decimal(str(raw)) if raw is not None else None
+    except InvalidOperation:
+        return None
+    return value if value is not None and value.is_finite() and value > 0 else None
 
 
 # -- events as log lines -------------------------------------------------------------------------

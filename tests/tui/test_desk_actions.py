@@ -90,7 +90,7 @@ async def test_cancel_selected_order(desk_world: World) -> None:
             ),
             "the cancel to land",
         )
-        assert table.get_row(cid)[8] == "CANCELED"
+        assert str(table.get_row(cid)[6]) == "CANCELED"
     assert app.sender.count(CommandName.CANCEL_ORDER) == 1
     [order] = await desk_world.oracle_orders()
     assert order["status"] == "CANCELED"

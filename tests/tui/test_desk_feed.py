@@ -94,3 +94,53 @@ async def test_lost_engine_goes_stale_and_the_feed_resumes_after_its_last_seq(
     assert seqs == list(range(seqs[0], seqs[-1] + 1))  # no gap, no duplicate
     assert cable.since[0] == 0 and cable.since[-1] >= seen
     assert [o["client_order_id"] for o in back.open_orders] == [cid]
+
+
+class Racing:
+    """An engine whose seq runs away between snapshots while its stream sends nothing."""
+
+    def __init__(self) -> None:
+        self.seq = 1000
+        self.since: list[int] = []
+        self.resubscribed = asyncio.Event()
+
+    async def snapshot(self) -> dict[str, Any]:
+        self.seq += 10_000
+        return {"seq": self.seq, "trading_state": "ACTIVE"}
+
+    async def events(self, since_seq: int) -> AsyncIterator[dict[str, Any]]:
+        self.since.append(since_seq)
+        if len(self.since) >= 2:
+            self.resubscribed.set()
+        await asyncio.Event().wait()
+        yield {}
+
+    async def command(self, name: CommandName, args: dict[str, Any]) -> CommandResult:
+        raise AssertionError("no command in this test")
+
+    async def close(self) -> None:
+        pass
+
+
+async def test_far_behind_a_flood_the_feed_skips_ahead_and_says_so() -> None:
+    client = Racing()
+    states: list[DeskState] = []
+    feed = EngineFeed(client, states.append, clock=frozen_clock, timing=TIMING)
+    runner = asyncio.create_task(feed.run())
+    try:
+        await asyncio.wait_for(client.resubscribed.wait(), 10)
+    finally:
+        runner.cancel()
+        await asyncio.gather(runner, return_exceptions=True)
+    # First connect: 200 events of history before the first snapshot (11000); the next
+    # snapshot (21000) is 10,000 ahead: the feed resumes 200 before it.
+    assert client.since[:2] == [10_800, 20_800]
+    assert feed.skipped_events == 10_000
+    skipped = next(s for s in states if s.log)
+    assert skipped.event_seq == 20_800 and not skipped.stale
+    [line] = skipped.log
+    assert (line.kind, line.level, line.text) == (
+        "DeskSkipped",
+        "warning",
+        "The desk skipped 10000 events to keep up; the panes show the current state",
+    )

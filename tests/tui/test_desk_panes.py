@@ -30,23 +30,26 @@ async def test_orders_positions_and_balances_come_from_the_snapshot(desk_world: 
         # the sellable quantity follows the balance event after it.
         await until(
             pilot,
-            lambda: rows(app, "positions-table").get("BTCUSDT", ["", "", ""])[1:3]
-            == ["0.50999", "0.50999"],
+            lambda: (
+                rows(app, "positions-table").get("BTCUSDT", ["", "", ""])[1:3]
+                == ["0.50999", "0.50999"]
+            ),
             "the fill in the position and its balance",
         )
         orders = rows(app, "orders-table")
         resting_cid = resting.data["client_order_id"]
         filled_cid = filled.data["client_order_id"]
+        # id, symbol, side, type, qty, price, state, filled, avg, origin
         assert orders[resting_cid] == [
             resting_cid,
             "BTCUSDT",
             "BUY",
             "LIMIT",
             "0.01",
-            "0",
             "90000",
-            "-",
             "NEW",
+            "0",
+            "-",
             "DESK",
         ]
         assert orders[filled_cid] == [
@@ -55,22 +58,23 @@ async def test_orders_positions_and_balances_come_from_the_snapshot(desk_world: 
             "BUY",
             "MARKET",
             "0.01",
-            "0.01",
             "-",
-            "95000.01",
             "FILLED",
+            "0.01",
+            "95000.01",
             "DESK",
         ]
-        # 0.5 BTC adopted at start (entry unknown) + 0.01 bought, less the 0.00001 BTC fee.
+        # 0.5 BTC adopted at start (entry unknown) + 0.01 bought, less the 0.00001 BTC fee:
+        # symbol, qty, sellable, mark, unrealized, SL/TP, avg entry, realized.
         assert rows(app, "positions-table")["BTCUSDT"] == [
             "BTCUSDT",
             "0.50999",
             "0.50999",
-            "unknown",
             "95000",
             "-",
-            "0",
             "-",
+            "unknown",
+            "0",
         ]
         assert rows(app, "balances-table") == {
             "BTC": ["BTC", "0.50999", "0", "0.50999"],
@@ -100,5 +104,6 @@ async def test_a_stopped_engine_makes_every_pane_say_stale(desk_world: World) ->
         shown = [pane for pane in panes if pane.display]
         assert all(pane.has_class("stale") for pane in shown)
         assert all(pane.border_subtitle.startswith("STALE") for pane in shown)
-        links = str(app.screen.query_one("#links").render())
+        links = str(app.screen.query_one("#not-answering").render())
         assert links == "ENGINE NOT ANSWERING, last heard 0s ago"  # frozen desk clock
+        assert not app.screen.query_one("#link-rest").display

@@ -109,7 +109,7 @@ def test_buy_emergency_stop_and_quit_in_a_real_terminal() -> None:
 
         # The ticket: symbol, then side and type (Selects), then quantity; Enter previews.
         pane.press("n")
-        pane.wait_for("the order ticket", lambda s: "New order" in s and "Preview" in s, STEP_S)
+        pane.wait_for("the order ticket", lambda s: "New order" in s and "Send BUY" in s, STEP_S)
         pane.type_text("BTCUSDT")
         pane.press("Tab", "Tab", "Tab")
         pane.type_text("0.001")
@@ -122,11 +122,15 @@ def test_buy_emergency_stop_and_quit_in_a_real_terminal() -> None:
             ),
             STEP_S,
         )
-        # From quantity: quote quantity, price, Cancel, Preview, then the enabled Send.
-        pane.press("Tab", "Tab", "Tab", "Tab", "Tab", "Enter")
+        # From quantity: quote quantity, risk stop, price, stop-loss, take-profit, Cancel, then
+        # the enabled Send.
+        pane.press("Tab", "Tab", "Tab", "Tab", "Tab", "Tab", "Tab", "Enter")
         row = pane.wait_for("the order FILLED in Orders", filled_order, STEP_S)
-        assert row[1:6] == ["BTCUSDT", "BUY", "MARKET", "0.001", "0.001"], pane.last_screen
-        assert row[-2:] == ["FILLED", "DESK"], pane.last_screen
+        # id, symbol, side, type, qty, price, state, filled, avg, origin
+        assert row[1:8] == ["BTCUSDT", "BUY", "MARKET", "0.001", "-", "FILLED", "0.001"], (
+            pane.last_screen
+        )
+        assert row[-1] == "DESK", pane.last_screen
         assert orders_rows(pane.last_screen) == [row], pane.last_screen
 
         pane.press("C-k")

@@ -8,7 +8,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Static
+from textual.widgets import Button
+
+from tui.widgets.textline import TextLine
 
 
 class ConfirmScreen(ModalScreen[bool]):
@@ -27,8 +29,8 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Static(self._title, classes="dialog-title")
-            yield Static(self._body, classes="dialog-body")
+            yield TextLine(self._title, classes="dialog-title")
+            yield TextLine(self._body, classes="dialog-body")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Cancel (Esc)", id="no", variant="default")
                 yield Button(f"{self._confirm_label} (y)", id="yes", variant="error")

@@ -12,21 +12,23 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
 from textual.screen import Screen
-from textual.widgets import Footer
 
 from engine.service.api import CommandName, CommandResult
 from tui.commands import CommandSender
 from tui.format import amount
 from tui.screens.confirm import ConfirmScreen
+from tui.screens.live import AWAITING, LiveScreen, live_section
+from tui.screens.protection import ProtectionScreen
 from tui.screens.reason import ReasonScreen
 from tui.screens.ticket import OrderTicket
 from tui.state import DeskState
 from tui.widgets.difftable import DiffTable
 from tui.widgets.eventlog import EventLog
+from tui.widgets.footer import DeskFooter
 from tui.widgets.gauges import RiskGauges
 from tui.widgets.header import DeskHeader
 from tui.widgets.tablepane import TablePane
-from tui.widgets.tables import BALANCES, MARKET, ORDERS, POSITIONS, UNRESOLVED
+from tui.widgets.tables import BALANCES, MARKET, ORDERS, POSITIONS, UNRESOLVED, protection_words
 from tui.widgets.textline import TextLine
 
 OPEN_STATES = ("NEW", "PARTIALLY_FILLED", "PENDING_NEW", "UNKNOWN")
@@ -42,7 +44,7 @@ class DeskScreen(Screen[None]):
         Binding(
             "c",
             "cancel_order",
-            "Cancel order",
+            "Cancel",
             id="desk.cancel_order",
             tooltip="Cancel the order under the cursor in Orders",
         ),
@@ -56,9 +58,16 @@ class DeskScreen(Screen[None]):
         Binding(
             "x",
             "close_position",
-            "Close position",
+            "Close",
             id="desk.close_position",
             tooltip="Sell the position under the cursor at market (asks first)",
+        ),
+        Binding(
+            "p",
+            "protect",
+            "SL/TP",
+            id="desk.protect",
+            tooltip="Set, change or clear the selected position's stop-loss, take-profit, trailing",
         ),
         Binding("h", "halt", "Halt", id="desk.halt", tooltip="Stop new orders, with a reason"),
         Binding("a", "arm", "Arm", id="desk.arm", tooltip="Allow new orders again, with a reason"),
@@ -68,6 +77,13 @@ class DeskScreen(Screen[None]):
             "Reconcile",
             id="desk.reconcile",
             tooltip="Compare with the exchange now",
+        ),
+        Binding(
+            "L",
+            "confirm_live",
+            "Confirm LIVE",
+            id="desk.confirm_live",
+            tooltip="Type the word that connects a LIVE engine (shown only while it waits)",
         ),
         Binding(
             "l",
@@ -85,7 +101,8 @@ class DeskScreen(Screen[None]):
         self._clock = clock
         self.state = DeskState()
         self._ready = False
-        self._bindings_for = ""
+        self._bindings_for: tuple[str, str] = ("", "")
+        self._live_asked = False  # asked once per wait; L asks again
 
     def compose(self) -> ComposeResult:
         yield DeskHeader(self._clock)
@@ -101,7 +118,7 @@ class DeskScreen(Screen[None]):
                     yield RiskGauges()
                     yield TablePane(MARKET)
             yield EventLog()
-        yield Footer()
+        yield DeskFooter()
 
     def on_mount(self) -> None:
         self._ready = True
@@ -127,9 +144,15 @@ class DeskScreen(Screen[None]):
             pane.show_state(state)
         self.query_one(RiskGauges).show_state(state)
         self.query_one(EventLog).show_state(state)
-        if state.trading_state != self._bindings_for:
-            self._bindings_for = state.trading_state
-            self.refresh_bindings()  # halt/arm follow the trading state
+        live = str(live_section(state.snapshot).get("state") or "")
+        if (state.trading_state, live) != self._bindings_for:
+            self._bindings_for = (state.trading_state, live)
+            self.refresh_bindings()  # halt/arm follow the trading state, L the LIVE gate
+        if live == AWAITING and not state.stale and not self._live_asked:
+            self._live_asked = True
+            self.action_confirm_live()
+        elif live != AWAITING:
+            self._live_asked = False
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Grey out what does not apply now (None greys it, False hides it)."""
@@ -138,6 +161,8 @@ class DeskScreen(Screen[None]):
             return trading != "HALTED" or None
         if action == "arm":
             return trading != "ACTIVE" or None
+        if action == "confirm_live":
+            return live_section(self.state.snapshot).get("state") == AWAITING
         return True
 
     # -- helpers -------------------------------------------------------------------------------
@@ -145,9 +170,9 @@ class DeskScreen(Screen[None]):
     def _report(self, result: CommandResult) -> None:
         title = result.outcome.value.upper()
         if result.ok:
-            self.notify(result.message[:300], title=title)
+            self.notify(result.message[:300], title=title, markup=False)
         else:
-            self.notify(result.message[:300], title=title, severity="warning")
+            self.notify(result.message[:300], title=title, severity="warning", markup=False)
 
     def _selected(self, pane_id: str) -> str | None:
         return self.query_one(f"#{pane_id}", TablePane).table.selected_key
@@ -160,7 +185,12 @@ class DeskScreen(Screen[None]):
         focused = self.focused
         if isinstance(focused, DiffTable) and focused.id in ("positions-table", "market-table"):
             symbol = focused.selected_key or ""  # a ticket for the row the operator is on
-        ticket = OrderTicket(self._sender, self.state.symbols, symbol=symbol)
+        ticket = OrderTicket(
+            self._sender,
+            self.state.symbols,
+            lambda wanted: self.state.mark_price(wanted),  # the latest marks, not today's
+            symbol=symbol,
+        )
         result = await self.app.push_screen_wait(ticket)
         if result is not None:
             self._report(result)
@@ -189,17 +219,50 @@ class DeskScreen(Screen[None]):
     async def action_close_position(self) -> None:
         symbol = self._selected("positions")
         position = next((p for p in self.state.positions if p.get("symbol") == symbol), None)
-        if position is None:
+        if symbol is None or position is None:
             self.notify("Select a position in the Positions pane first.", severity="warning")
             return
-        body = (
+        if self.state.trading_state == "HALTED":
+            self.notify(
+                "Trading is HALTED: the engine places no order, a close neither. Arm first "
+                "(a), or use the emergency stop.",
+                severity="warning",
+            )
+            return
+        protected = protection_words(position) != "-"
+        sale = (
             f"SELL {amount(position.get('sellable_qty'))} of {amount(position.get('qty'))} "
             f"{position.get('base_asset')} ({symbol}) at market, mark "
             f"{amount(position.get('mark'))}, on {self.state.mode}."
         )
+        body = sale
+        if protected:
+            # The protective orders lock the base asset: the engine sells only what is free.
+            body = (
+                f"1. Clear its protection ({protection_words(position)}): the orders that lock it."
+                f"\n2. {sale}"
+            )
         confirm = ConfirmScreen(f"Close {symbol}", body, "Sell at market")
-        if await self.app.push_screen_wait(confirm):
-            self._report(await self._sender.send(CommandName.CLOSE_POSITION, {"symbol": symbol}))
+        if not await self.app.push_screen_wait(confirm):
+            return
+        if protected:
+            cleared = await self._sender.send(CommandName.CLEAR_PROTECTION, {"symbol": symbol})
+            if not cleared.ok:
+                self._report(cleared)
+                return
+        self._report(await self._sender.send(CommandName.CLOSE_POSITION, {"symbol": symbol}))
+
+    @work(group="desk-action")
+    async def action_protect(self) -> None:
+        symbol = self._selected("positions")
+        position = next((p for p in self.state.positions if p.get("symbol") == symbol), None)
+        if symbol is None or position is None:
+            self.notify("Select a position in the Positions pane first.", severity="warning")
+            return
+        screen = ProtectionScreen(self._sender, position, self.state.mark_price(symbol))
+        result = await self.app.push_screen_wait(screen)
+        if result is not None:
+            self._report(result)
 
     async def _state_change(self, name: CommandName, title: str, body: str) -> None:
         reason = await self.app.push_screen_wait(ReasonScreen(title, body))
@@ -222,6 +285,15 @@ class DeskScreen(Screen[None]):
     async def action_reconcile(self) -> None:
         self.notify("Reconciling with the exchange...")
         self._report(await self._sender.send(CommandName.RECONCILE, {}))
+
+    @work(group="desk-action")
+    async def action_confirm_live(self) -> None:
+        if any(isinstance(screen, LiveScreen) for screen in self.app.screen_stack):
+            return
+        live = live_section(self.state.snapshot)
+        result = await self.app.push_screen_wait(LiveScreen(self._sender, self.state.account, live))
+        if result is not None:
+            self._report(result)
 
     def action_log_level(self) -> None:
         self.query_one(EventLog).next_level()

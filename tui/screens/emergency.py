@@ -40,19 +40,35 @@ def consequences(state: DeskState) -> str:
     if stop_command() is CommandName.EMERGENCY_STOP:
         where = f" on {', '.join(symbols)}" if symbols else ""
         lines.append(f"2. Cancel all {len(orders)} open order(s){where}, verified at the exchange.")
+        protective = _protective_ids(state) & {o.get("client_order_id") for o in orders}
+        if protective:
+            lines.append(
+                f"   {len(protective)} of them protect positions (SL/TP): those are left "
+                "unprotected."
+            )
         lines.append("3. Positions are kept (not sold):")
     else:
         lines.append("2. This engine has no EmergencyStop: open orders are NOT cancelled.")
         lines.append("3. Positions are kept:")
     for position in state.positions:
         value = _value(position)
-        lines.append(f"   {position.get('symbol')} {amount(position.get('qty'))}{value}")
+        lines.append(f"   - {position.get('symbol')} {amount(position.get('qty'))}{value}")
     if not state.positions:
-        lines.append("   (none)")
+        lines.append("   - none")
     exposure = next((g for g in state.gauges or [] if g.get("name") == "exposure"), None)
     if exposure is not None:
         lines.append(f"Exposure now: {amount(exposure.get('value'))} {exposure.get('unit', '')}")
     return "\n".join(lines)
+
+
+def _protective_ids(state: DeskState) -> set[Any]:
+    """Client order ids of the orders that carry the positions' protection."""
+    found: set[Any] = set()
+    for position in state.positions:
+        protection = position.get("protection")
+        if isinstance(protection, Mapping):
+            found.update(protection.get("order_ids") or ())
+    return found
 
 
 def _value(position: Mapping[str, Any]) -> str:
@@ -79,7 +95,7 @@ class EmergencyScreen(ModalScreen[CommandResult | None]):
         with Vertical(classes="dialog", id="emergency"):
             yield TextLine("EMERGENCY STOP", classes="dialog-title")
             yield TextLine(consequences(self._state), id="emergency-plan", classes="dialog-body")
-            yield TextLine("", id="emergency-progress")
+            yield TextLine("", id="emergency-progress", classes="hidden")
             with Horizontal(classes="dialog-buttons", id="emergency-buttons"):
                 yield Button("Cancel (Esc)", id="cancel")
                 yield Button("STOP EVERYTHING (y)", id="confirm", variant="error")
@@ -106,7 +122,9 @@ class EmergencyScreen(ModalScreen[CommandResult | None]):
             return  # once only
         self._started_after = self._state.event_seq
         self.query_one("#emergency-buttons").display = False
-        self.query_one("#emergency-progress", TextLine).show("Sending the emergency stop...")
+        progress = self.query_one("#emergency-progress", TextLine)
+        progress.remove_class("hidden")
+        progress.show("Sending the emergency stop...")
         self._run()
 
     @work(exclusive=True, group="emergency")

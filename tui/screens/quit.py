@@ -8,7 +8,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Static
+from textual.widgets import Button
+
+from tui.widgets.textline import TextLine
 
 QuitChoice = Literal["leave", "stop"]
 
@@ -24,8 +26,8 @@ class QuitScreen(ModalScreen[QuitChoice | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Static("Quit the desk", classes="dialog-title")
-            yield Static(
+            yield TextLine("Quit the desk", classes="dialog-title")
+            yield TextLine(
                 f"{self._open_orders} open order(s). Leave the engine running (it keeps "
                 "managing orders and protection) or stop it (orders stay on the exchange, "
                 "unmanaged)?",

@@ -8,7 +8,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Input, Static
+from textual.widgets import Input
+
+from tui.widgets.textline import TextLine
 
 REASON_MAX = 200
 
@@ -27,8 +29,8 @@ class ReasonScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Static(self._title, classes="dialog-title")
-            yield Static(self._body, classes="dialog-body")
+            yield TextLine(self._title, classes="dialog-title")
+            yield TextLine(self._body, classes="dialog-body")
             yield Input(
                 placeholder="reason (Enter to send, Esc to cancel)",
                 id="reason",

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from rich.text import Text
 from textual.widgets import DataTable
-from textual.widgets.data_table import CellDoesNotExist, RowDoesNotExist
+from textual.widgets.data_table import CellDoesNotExist, ColumnKey, RowDoesNotExist
 
 
-class DiffTable(DataTable[str]):
-    """Rows keyed by a stable id; `show_rows` adds, updates and removes only what changed."""
+class DiffTable(DataTable[Text]):
+    """Rows keyed by a stable id; `show_rows` adds, updates and removes only what changed.
+    Cells are plain text: a DataTable would read a string as markup, and engine text may hold
+    brackets."""
 
     def __init__(self, columns: Sequence[tuple[str, str]], **kwargs: object) -> None:
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)  # type: ignore[arg-type]
@@ -37,10 +40,12 @@ class DiffTable(DataTable[str]):
             new = tuple(cells)
             old = self._rows.get(key)
             if old is None:
-                self.add_row(*new, key=key)
+                self.add_row(*(Text(cell) for cell in new), key=key)
             elif old != new:
                 for column, before, after in zip(self._column_keys, old, new, strict=True):
                     if before != after:
-                        # Widen the column when a value outgrows it: a cut-off price misleads.
-                        self.update_cell(key, column, after, update_width=True)
+                        # Widen the column when a value outgrows it (a cut-off price misleads);
+                        # never narrow it: that measures every cell of the column, each frame.
+                        wider = len(after) > self.columns[ColumnKey(column)].content_width
+                        self.update_cell(key, column, Text(after), update_width=wider)
             self._rows[key] = new

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.widgets import Input, RichLog
+from textual.widgets import Input, Log
 
 from tui.state import DeskState, LogFilter, LogLine
 
@@ -29,7 +29,8 @@ class EventLog(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Input(placeholder="filter by symbol", id="log-symbol")
-        yield RichLog(id="log-lines", max_lines=SHOWN_LINES, wrap=False, markup=False)
+        # Log, not RichLog: plain lines drawn only when on screen, so a flood costs little.
+        yield Log(id="log-lines", max_lines=SHOWN_LINES)
 
     def show_state(self, state: DeskState) -> None:
         self.set_class(state.stale, "stale")
@@ -39,7 +40,7 @@ class EventLog(Vertical):
         self._lines = state.log
         latest = state.log[-1].seq if state.log else 0
         if latest != self._shown_seq:
-            self._redraw()
+            self._append()
 
     def next_level(self) -> None:
         self.filter = self.filter.next_level()
@@ -52,10 +53,20 @@ class EventLog(Vertical):
             self.filter = LogFilter(self.filter.min_level, event.value.strip())
             self._redraw()
 
+    def _append(self) -> None:
+        """Write only the lines after the last one shown (a full redraw when they fill it)."""
+        new = [
+            line for line in self._lines if line.seq > self._shown_seq and self.filter.accepts(line)
+        ]
+        if len(new) >= SHOWN_LINES or self._shown_seq < 0:
+            self._redraw()
+            return
+        self.query_one(Log).write_lines(line_text(line) for line in new)
+        self._shown_seq = self._lines[-1].seq if self._lines else 0
+
     def _redraw(self) -> None:
-        view = self.query_one(RichLog)
+        view = self.query_one(Log)
         view.clear()
         shown = [line for line in self._lines if self.filter.accepts(line)][-SHOWN_LINES:]
-        for line in shown:
-            view.write(line_text(line))
+        view.write_lines(line_text(line) for line in shown)
         self._shown_seq = self._lines[-1].seq if self._lines else 0

@@ -1,4 +1,4 @@
-"""`RiskGauges`: the engine's risk gauges, one line each, coloured by level through CSS."""
+"""`RiskGauges`: the engine's risk gauges and the circuit breaker, one line each, by level."""
 
 from __future__ import annotations
 
@@ -6,14 +6,19 @@ from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from textual.containers import Vertical
-
 from tui.format import amount
 from tui.state import DeskState
-from tui.widgets.textline import TextLine
+from tui.widgets.levels import LeveledLines
 
-LEVELS = ("ok", "warning", "breach")
 BAR_CELLS = 10
+# The engine's gauge names in the desk's words.
+LABELS = {
+    "daily_loss": "daily loss",
+    "trades": "trades today",
+    "positions": "open positions",
+    "request_weight": "rate budget",
+}
+LABEL_WIDTH = 16
 
 
 def _bar(ratio: Any) -> str:
@@ -26,16 +31,28 @@ def _bar(ratio: Any) -> str:
 
 
 def gauge_text(gauge: Mapping[str, Any]) -> str:
-    name = str(gauge.get("name", "?")).replace("_", " ")
+    name = str(gauge.get("name", "?"))
+    label = LABELS.get(name, name.replace("_", " "))
     level = str(gauge.get("level", "ok"))
     value, limit = amount(gauge.get("value")), amount(gauge.get("limit"))
     marker = "" if level == "ok" else f" {level.upper()}"
-    return (
-        f"{name:<14} [{_bar(gauge.get('ratio'))}] {value}/{limit} {gauge.get('unit', '')}{marker}"
+    unit = gauge.get("unit", "")
+    return f"{label:<{LABEL_WIDTH}}[{_bar(gauge.get('ratio'))}] {value}/{limit} {unit}{marker}"
+
+
+def breaker_line(breaker: Mapping[str, Any]) -> tuple[str, str]:
+    """The circuit breaker as a gauge: venue failures in a row against the threshold."""
+    state = str(breaker.get("state") or "CLOSED")
+    errors, threshold = int(breaker.get("consecutive_errors") or 0), breaker.get("threshold")
+    ratio = Decimal(errors) / Decimal(threshold) if threshold else Decimal(0)
+    level = (
+        "breach" if state == "OPEN" else "ok" if state == "CLOSED" and errors == 0 else "warning"
     )
+    text = f"{'circuit breaker':<{LABEL_WIDTH}}[{_bar(ratio)}] {errors}/{threshold} failures"
+    return (text if state == "CLOSED" else f"{text} {state.replace('_', ' ')}"), level
 
 
-class RiskGauges(Vertical):
+class RiskGauges(LeveledLines):
     """Shown only when the engine's snapshot carries gauges."""
 
     def __init__(self) -> None:
@@ -49,16 +66,8 @@ class RiskGauges(Vertical):
         self.border_subtitle = "STALE" if state.stale else ""
         if gauges is None:
             return
-        lines = list(self.query(".gauge").results(TextLine))
-        for index, gauge in enumerate(gauges):
-            if index < len(lines):
-                line = lines[index]
-            else:
-                line = TextLine("", classes="gauge")
-                self.mount(line)
-            line.show(gauge_text(gauge))
-            level = str(gauge.get("level", "ok"))
-            for known in LEVELS:
-                line.set_class(level == known, f"level-{known}")
-        for extra in lines[len(gauges) :]:
-            extra.remove()
+        lines = [(gauge_text(g), str(g.get("level", "ok"))) for g in gauges]
+        breaker = (state.snapshot or {}).get("circuit_breaker")
+        if isinstance(breaker, Mapping):
+            lines.append(breaker_line(breaker))
+        self.show_lines(lines)

@@ -24,6 +24,16 @@ class TableSpec:
     hide_when_empty: bool = False
 
 
+# Protective order types are long; the short forms keep the Orders table narrow.
+TYPE_WORDS = {
+    "TAKE_PROFIT_LIMIT": "TP LIMIT",
+    "STOP_LOSS_LIMIT": "SL LIMIT",
+    "TAKE_PROFIT": "TP",
+    "STOP_LOSS": "SL",
+    "LIMIT_MAKER": "LIMIT MKR",
+}
+
+
 def _order_row(order: Mapping[str, Any]) -> tuple[str, ...]:
     qty = amount(order.get("qty")) if order.get("qty") else f"{amount(order.get('quote_qty'))}q"
     state = str(order.get("state", "?"))
@@ -33,12 +43,12 @@ def _order_row(order: Mapping[str, Any]) -> tuple[str, ...]:
         str(order.get("client_order_id", "")),
         str(order.get("symbol", "")),
         str(order.get("side", "")),
-        str(order.get("type", "")),
+        TYPE_WORDS.get(str(order.get("type", "")), str(order.get("type", ""))),
         qty,
-        amount(order.get("cum_qty")),
         amount(order.get("price")),
-        amount(order.get("avg_price")),
         state,
+        amount(order.get("cum_qty")),
+        amount(order.get("avg_price")),
         str(order.get("origin", "")),
     )
 
@@ -53,17 +63,27 @@ def order_rows(state: DeskState) -> Rows:
     return rows
 
 
-def _protection(position: Mapping[str, Any]) -> str:
+WORKING_PROTECTION = ("ACTIVE", "PARTIAL")
+
+
+def protection_words(position: Mapping[str, Any]) -> str:
+    """ "SL 92000 TP 101000", "TR 2%", "TR 100bp"; with its status unless it works; "-" when
+    the position has none (or it was cleared)."""
     protection = position.get("protection")
-    if not isinstance(protection, Mapping):
+    if not isinstance(protection, Mapping) or protection.get("status") in (None, "CLEARED"):
         return "-"
-    parts = []
-    for key, label in (("stop_loss", "SL"), ("take_profit", "TP"), ("trailing", "TR")):
-        value = protection.get(key)
-        if isinstance(value, Mapping):
-            value = value.get("price") or value.get("stop_price") or value.get("trigger")
-        if value:
-            parts.append(f"{label} {amount(value)}")
+    parts = [
+        f"{label} {amount(protection[key])}"
+        for key, label in (("stop_loss", "SL"), ("take_profit", "TP"))
+        if protection.get(key)
+    ]
+    if protection.get("trailing_percent"):
+        parts.append(f"TR {amount(protection['trailing_percent'])}%")
+    if protection.get("trailing_delta_bips"):
+        parts.append(f"TR {protection['trailing_delta_bips']}bp")
+    status = str(protection.get("status"))
+    if status not in WORKING_PROTECTION:
+        parts.append(status)
     return " ".join(parts) or "-"
 
 
@@ -75,11 +95,11 @@ def position_rows(state: DeskState) -> Rows:
             str(p["symbol"]),
             amount(p.get("qty")),
             amount(p.get("sellable_qty")),
-            entry,
             amount(p.get("mark")),
             amount(p.get("unrealized_pnl")),
+            protection_words(p),
+            entry,
             amount(p.get("realized_pnl")),
-            _protection(p),
         )
     return rows
 
@@ -119,7 +139,7 @@ def unresolved_rows(state: DeskState) -> Rows:
             str(o.get("symbol") or "?"),
             str(o.get("state", "")),
             str(o.get("origin") or "-"),
-            str(o.get("since") or o.get("updated_at") or "-")[:19],
+            str(o.get("since") or o.get("updated_at") or "-")[:19].replace("T", " "),
         )
         for o in state.unresolved
     }
@@ -134,10 +154,10 @@ ORDERS = TableSpec(
         ("side", "Side"),
         ("type", "Type"),
         ("qty", "Qty"),
-        ("filled", "Filled"),
         ("price", "Price"),
-        ("avg", "Avg"),
         ("state", "State"),
+        ("filled", "Filled"),
+        ("avg", "Avg"),
         ("origin", "Origin"),
     ],
     order_rows,
@@ -149,11 +169,11 @@ POSITIONS = TableSpec(
         ("symbol", "Symbol"),
         ("qty", "Qty"),
         ("sellable", "Sellable"),
-        ("entry", "Avg entry"),
         ("mark", "Mark"),
         ("unrealized", "Unrealized"),
-        ("realized", "Realized"),
         ("protection", "SL/TP"),
+        ("entry", "Avg entry"),
+        ("realized", "Realized"),
     ],
     position_rows,
 )

@@ -1,5 +1,6 @@
-"""`TextLine`: a Static that redraws only when its text really changed (most frames change
-nothing, and every needless update costs a layout pass)."""
+"""`TextLine`: a Static for plain text (never markup: engine messages may hold brackets) that
+redraws only when its text really changed (most frames change nothing, and every needless
+update costs a layout pass)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from textual.widgets import Static
 
 class TextLine(Static):
     def __init__(self, text: str = "", **kwargs: str | None) -> None:
-        super().__init__(text, **kwargs)  # type: ignore[arg-type]
+        super().__init__(text, markup=False, **kwargs)  # type: ignore[arg-type]
         self._text = text
 
     @property
