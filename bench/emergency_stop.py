@@ -27,6 +27,7 @@ from decimal import Decimal
 
 from pydantic import SecretStr
 
+from bench.figure import Aim, Figure, from_samples
 from bench.sim_throughput import RESTING, SYMBOLS, running_sim
 from engine.config import Mode, Settings
 from engine.risk import RiskLimits
@@ -52,7 +53,11 @@ SETUP_LIMITS = RiskLimits(
 
 
 async def one_run() -> float:
-    data_dir = pathlib.Path(tempfile.mkdtemp(prefix="spotdesk-bench-"))
+    with tempfile.TemporaryDirectory(prefix="spotdesk-bench-") as directory:
+        return await _timed_stop(pathlib.Path(directory))
+
+
+async def _timed_stop(data_dir: pathlib.Path) -> float:
     async with running_sim(data_dir) as sim:
         settings = Settings(
             _env_file=None,
@@ -97,8 +102,12 @@ async def one_run() -> float:
     return elapsed
 
 
+async def measure(runs: int) -> list[float]:
+    return [await one_run() for _ in range(runs)]
+
+
 async def main_async(runs: int) -> None:
-    times = [await one_run() for _ in range(runs)]
+    times = await measure(runs)
     print(
         f"emergency stop, {ORDERS} open orders on {len(SYMBOLS)} symbols, command to zero "
         f"confirmed: median {statistics.median(times):.3f} s, range "
@@ -115,3 +124,10 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def figures(short: bool) -> list[Figure]:
+    """The protocol of `python -m bench` (bench/figure.py)."""
+    times = asyncio.run(measure(2 if short else 5))
+    method = f"EmergencyStop with {ORDERS} open orders -> zero confirmed by the exchange"
+    return [from_samples("stop", "emergency stop", times, "s", method, aim=Aim("<=", 2.0))]

@@ -25,6 +25,7 @@ import time
 from collections.abc import Callable
 from decimal import Decimal
 
+from bench.figure import Aim, Figure
 from engine.journal import Journal
 
 
@@ -108,17 +109,20 @@ def _quantile(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=1000, method="inclusive")[int(q * 1000) - 1]
 
 
-async def _main(short: bool) -> None:
+async def measure(short: bool) -> dict[str, float]:
+    """Every figure of the module docstring's three measurements, printed as they come."""
     per_row_rows = 1_000 if short else 5_000
     grouped_rows = 40_000 if short else 200_000
     writers = 500
     steady_seconds = 2.0 if short else 10.0
     rate = 5_000
+    result: dict[str, float] = {}
     print("journal commit benchmark (engine/journal): WAL, synchronous=FULL, one writer task")
     print(f"python {platform.python_version()}, SQLite {sqlite3.sqlite_version}")
     with tempfile.TemporaryDirectory(prefix="spotdesk-bench-") as tmp:
         base = pathlib.Path(tmp)
         per_row_rate, per_row_tx = await _per_row(base / "per_row.sqlite3", per_row_rows)
+        result["per_row"] = per_row_rate
         print(
             f"per-row : {per_row_rows} events, one awaited at a time, max_batch=1 -> "
             f"{per_row_rate:,.0f} rows/s ({per_row_tx} transactions)"
@@ -127,6 +131,7 @@ async def _main(short: bool) -> None:
             grouped_rate, grouped_tx, largest = await _grouped(
                 base / f"grouped-{payload.__name__}.sqlite3", grouped_rows, writers, payload
             )
+            result[f"grouped{payload.__name__}"] = grouped_rate
             print(
                 f"grouped : {grouped_rows} events ({label} payload) from {writers} concurrent "
                 f"writers -> {grouped_rate:,.0f} rows/s ({grouped_tx} transactions, mean batch "
@@ -137,11 +142,19 @@ async def _main(short: bool) -> None:
             base / "steady.sqlite3", rate, steady_seconds
         )
         ms = [value * 1000 for value in latencies]
+        result.update(
+            steady_p50=_quantile(ms, 0.5), steady_p99=_quantile(ms, 0.99), steady_max=max(ms)
+        )
         print(
             f"steady  : {rate}/s offered for {steady_seconds:.0f} s (achieved {achieved:,.0f}/s, "
             f"{steady_tx} transactions): commit latency p50 {_quantile(ms, 0.5):.2f} ms, "
             f"p99 {_quantile(ms, 0.99):.2f} ms, max {max(ms):.2f} ms (aim p99 <= 10 ms)"
         )
+    return result
+
+
+async def _main(short: bool) -> None:
+    await measure(short)
 
 
 def main() -> None:
@@ -153,3 +166,19 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def figures(short: bool) -> list[Figure]:
+    """The protocol of `python -m bench` (bench/figure.py)."""
+    result = asyncio.run(measure(short))
+    how = "engine Journal, WAL, synchronous=FULL, temp dir"
+    return [
+        Figure("per_row", "one row per commit (anchor)", result["per_row"], "rows/s",
+               f"one awaited append at a time, max_batch=1; {how}"),
+        Figure("grouped", "group commit, fill-like rows", result["grouped_payload"],
+               "rows/s", f"500 concurrent writers; {how}", anchor="per_row"),
+        Figure("steady", "commit latency at 5,000 rows/s", result["steady_p99"],
+               "ms p99", f"write call -> durable commit, rows offered on schedule; {how}",
+               low=result["steady_p50"], high=result["steady_max"], spread="p50-max",
+               aim=Aim("<=", 10.0)),
+    ]  # fmt: skip

@@ -37,6 +37,7 @@ from typing import Any
 import aiohttp
 from pydantic import SecretStr
 
+from bench.figure import Aim, Figure
 from bench.sim_throughput import running_sim
 from engine.config import Mode, Settings
 from engine.service.api import CommandName
@@ -64,8 +65,12 @@ class _WriteMarks:
         self.trace = aiohttp.TraceConfig()
         self.trace.on_request_headers_sent.append(self._on_sent)
 
-    async def _on_sent(self, session: aiohttp.ClientSession, ctx: SimpleNamespace,
-                       params: aiohttp.TraceRequestHeadersSentParams) -> None:
+    async def _on_sent(
+        self,
+        session: aiohttp.ClientSession,
+        ctx: SimpleNamespace,
+        params: aiohttp.TraceRequestHeadersSentParams,
+    ) -> None:
         self.written_ns = time.perf_counter_ns()
 
 
@@ -92,34 +97,72 @@ async def run(orders: int) -> dict[str, float]:
             options=VenueOptions(session_params={"trace_configs": [venue_marks.trace]}),
         )
         await venue.start()
-        bare = AsyncClient(sim.api_key, sim.api_secret,
-                           session_params={"trace_configs": [bare_marks.trace]})
+        bare = AsyncClient(
+            sim.api_key, sim.api_secret, session_params={"trace_configs": [bare_marks.trace]}
+        )
         bare.API_URL = f"{sim.url}/api"
         bare.REQUEST_RECVWINDOW = 5000
         bare.timestamp_offset = venue.client.timestamp_offset
         engine = make_engine(
-            Settings(mode=Mode.SIM, sim_url=sim.url, data_dir=data_dir,
-                     api_key=SecretStr(sim.api_key), api_secret=SecretStr(sim.api_secret)),
+            Settings(
+                mode=Mode.SIM,
+                sim_url=sim.url,
+                data_dir=data_dir,
+                api_key=SecretStr(sim.api_key),
+                api_secret=SecretStr(sim.api_secret),
+            ),
             venue_options=VenueOptions(session_params={"trace_configs": [engine_marks.trace]}),
             symbols=(SYMBOL,),
         )
         await engine.start()
-        submit = {"symbol": SYMBOL, "side": "buy", "type": "limit", "time_in_force": "GTC",
-                  "quantity": format(QTY, "f"), "price": format(PRICE, "f")}
+        submit = {
+            "symbol": SYMBOL,
+            "side": "buy",
+            "type": "limit",
+            "time_in_force": "GTC",
+            "quantity": format(QTY, "f"),
+            "price": format(PRICE, "f"),
+        }
         engine_ms: list[float] = []
         venue_ms: list[float] = []
         bare_ms: list[float] = []
         try:
             for n in range(orders):
-                engine_ms.append(await _timed(engine_marks, lambda: engine.client.command(
-                    CommandName.SUBMIT_ORDER, submit)))
-                venue_ms.append(await _timed(venue_marks, lambda n=n: venue.create_order(
-                    symbol=SYMBOL, side="BUY", order_type="LIMIT", client_order_id=f"bv-{n}",
-                    quantity=QTY, price=PRICE, time_in_force="GTC")))
-                bare_ms.append(await _timed(bare_marks, lambda n=n: bare.create_order(
-                    symbol=SYMBOL, side="BUY", type="LIMIT", timeInForce="GTC",
-                    quantity=format(QTY, "f"), price=format(PRICE, "f"),
-                    newClientOrderId=f"bb-{n}", newOrderRespType="FULL")))
+                engine_ms.append(
+                    await _timed(
+                        engine_marks,
+                        lambda: engine.client.command(CommandName.SUBMIT_ORDER, submit),
+                    )
+                )
+                venue_ms.append(
+                    await _timed(
+                        venue_marks,
+                        lambda n=n: venue.create_order(
+                            symbol=SYMBOL,
+                            side="BUY",
+                            order_type="LIMIT",
+                            client_order_id=f"bv-{n}",
+                            quantity=QTY,
+                            price=PRICE,
+                            time_in_force="GTC",
+                        ),
+                    )
+                )
+                bare_ms.append(
+                    await _timed(
+                        bare_marks,
+                        lambda n=n: bare.create_order(
+                            symbol=SYMBOL,
+                            side="BUY",
+                            type="LIMIT",
+                            timeInForce="GTC",
+                            quantity=format(QTY, "f"),
+                            price=format(PRICE, "f"),
+                            newClientOrderId=f"bb-{n}",
+                            newOrderRespType="FULL",
+                        ),
+                    )
+                )
                 if (n + 1) % BATCH == 0:
                     await venue.cancel_all(SYMBOL)
                 await asyncio.sleep(PACE_S)
@@ -168,18 +211,26 @@ def main() -> None:
     args = parser.parse_args()
     orders = 200 if args.short else 2000
     result = asyncio.run(run(orders))
-    print(f"order path, call -> request headers written, {int(result['orders'])} orders per "
-          "path after warm-up, embedded exchange on loopback")
-    print(f"  engine: p50 {result['engine_p50_ms']:.3f} ms   p99 {result['engine_p99_ms']:.3f} ms"
-          f"   (ratio to bare: p50 {result['engine_ratio_p50']:.2f}, "
-          f"p99 {result['engine_ratio_p99']:.2f})")
-    print(f"    of which a durable journal commit alone: p50 {result['commit_p50_ms']:.3f} ms   "
-          f"p99 {result['commit_p99_ms']:.3f} ms")
+    print(
+        f"order path, call -> request headers written, {int(result['orders'])} orders per "
+        "path after warm-up, embedded exchange on loopback"
+    )
+    print(
+        f"  engine: p50 {result['engine_p50_ms']:.3f} ms   p99 {result['engine_p99_ms']:.3f} ms"
+        f"   (ratio to bare: p50 {result['engine_ratio_p50']:.2f}, "
+        f"p99 {result['engine_ratio_p99']:.2f})"
+    )
+    print(
+        f"    of which a durable journal commit alone: p50 {result['commit_p50_ms']:.3f} ms   "
+        f"p99 {result['commit_p99_ms']:.3f} ms"
+    )
     print(f"  venue : p50 {result['venue_p50_ms']:.3f} ms   p99 {result['venue_p99_ms']:.3f} ms")
     print(f"  bare  : p50 {result['bare_p50_ms']:.3f} ms   p99 {result['bare_p99_ms']:.3f} ms")
-    print(f"  adapter overhead: p50 {result['overhead_p50_ms']:+.3f} ms   "
-          f"p99 {result['overhead_p99_ms']:+.3f} ms   (paired median "
-          f"{result['paired_extra_median_ms']:+.3f} ms)")
+    print(
+        f"  adapter overhead: p50 {result['overhead_p50_ms']:+.3f} ms   "
+        f"p99 {result['overhead_p99_ms']:+.3f} ms   (paired median "
+        f"{result['paired_extra_median_ms']:+.3f} ms)"
+    )
     print(f"  ratio venue/bare: p50 {result['ratio_p50']:.2f}   p99 {result['ratio_p99']:.2f}")
     verdict = "meets" if result["overhead_p99_ms"] <= 1.0 else "MISSES"
     print(f"  aim (adapter overhead p99 <= 1 ms): {verdict}")
@@ -189,3 +240,33 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def figures(short: bool) -> list[Figure]:
+    """The protocol of `python -m bench` (bench/figure.py): p99s, the anchor and the ratio."""
+    result = asyncio.run(run(200 if short else 2000))
+    n = int(result["orders"])
+    method = f"call -> request headers written, {n} paced orders per path, sim on loopback"
+    spread = f"p50-p99, {n} orders"
+
+    def fig(key: str, label: str, path: str, aim: Aim | None = None) -> Figure:
+        return Figure(
+            key=key, label=label, value=result[f"{path}_p99_ms"], unit="ms p99", method=method,
+            low=result[f"{path}_p50_ms"], high=result[f"{path}_p99_ms"], spread=spread, aim=aim,
+            anchor="bare" if key in ("engine", "venue") else None,
+        )  # fmt: skip
+
+    return [
+        fig("bare", "bare python-binance create_order (anchor)", "bare"),
+        fig("engine", "engine order path", "engine", Aim("<=", 1.0)),
+        fig("venue", "venue adapter alone", "venue"),
+        Figure(
+            key="overhead",
+            label="adapter overhead over bare",
+            unit="ms p99",
+            method=method,
+            value=result["overhead_p99_ms"],
+            aim=Aim("<=", 1.0),
+        ),
+        fig("commit", "durable journal commit alone", "commit"),
+    ]

@@ -30,6 +30,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
+from bench.figure import Figure
 from engine.sim.core.clock import ManualClock
 from engine.sim.core.exchange import Exchange
 
@@ -194,3 +195,25 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def figures(short: bool) -> list[Figure]:
+    """The protocol of `python -m bench` (bench/figure.py): one flush's cost at the largest
+    history, delta (the design) against whole-state (the previous design, the anchor)."""
+    orders = 2_000 if short else 100_000
+    method = f"median of {FLUSHES} flushes, exchange history of {orders:,} orders"
+    result: list[Figure] = []
+    with tempfile.TemporaryDirectory() as scratch:
+        for mode in ("whole", "delta"):
+            loop_ms, write_ms = measure(orders, mode, pathlib.Path(scratch))
+            anchor = None if mode == "whole" else "whole"
+            name = "whole state (anchor)" if mode == "whole" else "delta"
+            result.append(
+                Figure(mode, f"{name}, on the loop", loop_ms, "ms", method,
+                       anchor=anchor)
+            )  # fmt: skip
+            result.append(
+                Figure(f"{mode}_write", f"{name}, write", write_ms, "ms", method,
+                       anchor=None if anchor is None else "whole_write")
+            )  # fmt: skip
+    return result

@@ -42,6 +42,8 @@ from typing import Any
 
 import aiohttp
 
+from bench.figure import Aim, Figure, from_samples
+
 with warnings.catch_warnings():  # python-binance imports websockets' deprecated legacy API
     warnings.simplefilter("ignore", DeprecationWarning)
     from binance import AsyncClient, BinanceSocketManager
@@ -212,7 +214,10 @@ def summary(name: str, values: list[float], unit: str) -> str:
     )
 
 
-async def main_async(runs: int, seconds: float, clients: int) -> None:
+async def measure(
+    runs: int, seconds: float, clients: int
+) -> tuple[list[float], list[float], list[float]]:
+    """Orders/s, burst events/s and sustained events/s, one value per run."""
     orders: list[float] = []
     bursts: list[float] = []
     sustained: list[float] = []
@@ -222,6 +227,11 @@ async def main_async(runs: int, seconds: float, clients: int) -> None:
                 orders.append(await measure_orders(sim, clients, seconds))
                 bursts.append(await measure_burst(sim))
                 sustained.append(await measure_sustained(sim, clients, seconds))
+    return orders, bursts, sustained
+
+
+async def main_async(runs: int, seconds: float, clients: int) -> None:
+    orders, bursts, sustained = await measure(runs, seconds, clients)
     print(
         f"python {platform.python_version()}, {os.cpu_count()} CPUs, {clients} clients, "
         f"{seconds:g} s per timed run"
@@ -243,3 +253,25 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def figures(short: bool) -> list[Figure]:
+    """The protocol of `python -m bench` (bench/figure.py)."""
+    seconds = 2.0 if short else 8.0
+    orders, bursts, sustained = asyncio.run(measure(2 if short else 5, seconds, 4))
+    how = "spotdesk sim process, python-binance clients on loopback"
+    return [
+        from_samples(
+            "orders", "orders placed (+ cancels)", orders, "orders/s",
+            f"4 clients place+cancel resting LIMITs for {seconds:g} s; {how}", aim=Aim(">=", 300),
+        ),
+        from_samples(
+            "burst", "user events, burst", bursts, "events/s",
+            f"cancel-all of 796 orders -> events read by a user socket; {how}",
+            aim=Aim(">=", 5000),
+        ),
+        from_samples(
+            "sustained", "user events, with orders", sustained, "events/s",
+            f"user socket while 4 clients place+cancel; {how}",
+        ),
+    ]  # fmt: skip
