@@ -123,9 +123,17 @@ def render_status(snapshot: Mapping[str, Any]) -> str:
     if watch:
         lines.append("unanswered orders being settled (never resent):")
         lines += table(
-            ("CLIENT ORDER ID", "SINCE"), [(w["client_order_id"], w["since"]) for w in watch]
+            ("CLIENT ORDER ID", "SINCE", "STATUS"),
+            [(w["client_order_id"], w["since"], _watch_status(w)) for w in watch],
         )
     return "\n".join(lines)
+
+
+def _watch_status(entry: Mapping[str, Any]) -> str:
+    """A watched create: presumed absent (never resent), or how often it was not found yet."""
+    if entry.get("presumed_absent"):
+        return "presumed absent: place it again only as a new order"
+    return f"checking ({entry.get('not_found', 0)} x not found)"
 
 
 def _section(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[str]:

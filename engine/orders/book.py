@@ -120,7 +120,9 @@ class OrderBook:
 
     def mark_unknown(self, client_order_id: str) -> list[Event]:
         """The outcome of a request is unknown (timeout, 5xx, -1007): settle it by query."""
-        order = self._require(client_order_id)
+        order = self._unless_evicted(client_order_id)
+        if order is None:
+            return []  # settled and evicted already: a late request changes nothing
         if order.is_terminal or order.state is OrderState.UNKNOWN:
             return []  # a stream report already settled it: a timeout never downgrades
         return [OrderStateUnknown(self._store(replace(order, state=OrderState.UNKNOWN)))]
@@ -130,7 +132,9 @@ class OrderBook:
 
         Ignored once the venue has shown the order exists (its reports win).
         """
-        order = self._require(client_order_id)
+        order = self._unless_evicted(client_order_id)
+        if order is None:
+            return []  # settled and evicted already: a late request changes nothing
         if order.last_known_state is not OrderState.PENDING_NEW or order.order_id is not None:
             return []
         rejected = replace(
@@ -145,7 +149,9 @@ class OrderBook:
         self, client_order_id: str, cancel_client_order_id: str | None = None
     ) -> list[Event]:
         """Flag a cancel as in flight; a second request while one is in flight does nothing."""
-        order = self._require(client_order_id)
+        order = self._unless_evicted(client_order_id)
+        if order is None:
+            return []  # settled and evicted already: a late request changes nothing
         if order.is_terminal or order.cancel_requested:
             return []
         flagged = replace(
@@ -157,7 +163,9 @@ class OrderBook:
 
     def cancel_rejected(self, client_order_id: str, reason: str) -> list[Event]:
         """The venue refused the cancel (-2011...): clear the flag and say why."""
-        order = self._require(client_order_id)
+        order = self._unless_evicted(client_order_id)
+        if order is None:
+            return []  # settled and evicted already: a late request changes nothing
         if not order.cancel_requested:
             return []
         cleared = replace(order, cancel_requested=False)
@@ -271,6 +279,13 @@ class OrderBook:
         return settled
 
     # -- internals ----------------------------------------------------------------------------
+
+    def _unless_evicted(self, client_order_id: str) -> Order | None:
+        """The order, or None when it settled and left the book (e.g. a create's late timeout
+        after the stream reported its fill); KeyError for an id the book never had."""
+        if client_order_id not in self._orders and self._evicted.has_client_id(client_order_id):
+            return None
+        return self._require(client_order_id)
 
     def _require(self, client_order_id: str) -> Order:
         try:

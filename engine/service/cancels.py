@@ -1,7 +1,9 @@
 """The commands that cancel: CancelOrder (idempotent: a final order is answered, nothing is
-sent) and CancelAllOrders. A cancel that is refused or whose answer is lost is followed by a
-query, so the answer says what is true at the exchange, and no cancel is ever sent twice for
-one command.
+sent) and CancelAllOrders. A cancel that is refused or whose answer is lost (or unreadable) is
+followed by a query, so the answer says what is true at the exchange; one cancel is in flight
+per order at a time, and none is ever sent twice for one command. Cancel-all reports a symbol
+done only once the exchange's answer, or its open orders read afterwards, confirm it (B7).
+The engine sends no cancelRestrictions and no cancelReplace (B4 and B5 do not apply).
 """
 
 from __future__ import annotations
@@ -10,8 +12,11 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
+from engine.core import failpoints
 from engine.core.order import Order
 from engine.core.reports import OrderStatusReport
+from engine.core.types import OrderState
+from engine.core.wire import MalformedPayload
 from engine.service.api import CommandResult, Outcome
 from engine.service.args import UsageError, required_text, symbol_arg
 from engine.service.orders import order_result
@@ -56,6 +61,7 @@ class CancelCommands:
         parts = self._parts
         cid = order.client_order_id
         parts.pipeline.record(parts.book.request_cancel(cid))
+        failpoints.hit("during_cancel")
         for attempt in (1, 2):
             try:
                 report = await parts.link.call(parts.venue.cancel_order(order.symbol, cid))
@@ -78,6 +84,9 @@ class CancelCommands:
                 )
             except (Rejected, AuthError, Unknown) as error:
                 return await self._after_failed_cancel(order, error)
+            except MalformedPayload as error:  # served, but the reply is unreadable
+                return await self._after_failed_cancel(order, Unknown(f"unreadable reply: {error}"))
+            failpoints.hit("cancel_after_response_before_commit")
             parts.pipeline.apply(report)
             self._settler.settle_if_incomplete(cid)
             return order_result(parts, Outcome.OK, f"{cid} canceled", cid, {})
@@ -132,8 +141,9 @@ class CancelCommands:
         the client order ids it canceled, and why it failed (None when it did not)."""
         parts = self._parts
         problem: str | None = None
-        for order in parts.book.open_orders(symbol):
-            parts.pipeline.record(parts.book.request_cancel(order.client_order_id))
+        before = [order.client_order_id for order in parts.book.open_orders(symbol)]
+        for cid in before:
+            parts.pipeline.record(parts.book.request_cancel(cid))
         try:
             reports = await parts.link.call(parts.venue.cancel_all(symbol))
         except Rejected as error:
@@ -145,16 +155,33 @@ class CancelCommands:
             problem = str(error)
         for report in reports:
             parts.pipeline.apply(report)
+        canceled = [report.order_client_id for report in reports]
         if problem is not None or not reports:
             try:
-                await self.open_at_venue(symbol)
+                still_open = await self.open_at_venue(symbol)
             except VenueError as error:
                 log.warning("open orders of %s not read: %s", symbol, error)
+            else:
+                if problem is not None and not still_open:
+                    # The answer was lost, but the exchange shows nothing open: confirmed.
+                    log.info("cancel-all on %s confirmed by its open orders (%s)", symbol, problem)
+                    problem = None
+                # Orders the book held open that the queries found canceled (by this request or
+                # an earlier one whose answer was lost).
+                canceled += [
+                    cid
+                    for cid in before
+                    if cid not in canceled and self._state(cid) is OrderState.CANCELED
+                ]
         for order in parts.book.open_orders(symbol):
             if order.cancel_requested:
                 reason = problem or "still open after cancel-all"
                 parts.pipeline.record(parts.book.cancel_rejected(order.client_order_id, reason))
-        return [report.order_client_id for report in reports], problem
+        return canceled, problem
+
+    def _state(self, cid: str) -> OrderState | None:
+        order = self._parts.find_order(cid)
+        return None if order is None else order.state
 
     async def open_at_venue(self, symbol: str) -> list[OrderStatusReport]:
         """The venue's open orders of a symbol, folded into the book, and the book's other open

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, TypeVar
 
+from engine.core import failpoints
 from engine.core.events import Event
 from engine.journal import JournalError
 from engine.service.api import CommandResult, Outcome
@@ -165,7 +166,10 @@ class EmergencyStop:
             if not pending:
                 return {}
             self._phase("cancel", attempt, f"cancel-all on {', '.join(sorted(pending))}")
-            await gather_limited(self._bounds.parallel, pending, self._cancels.cancel_symbol)
+            # Sorted: the same stop sends the same requests in the same order (seeded replays).
+            await gather_limited(
+                self._bounds.parallel, sorted(pending), self._cancels.cancel_symbol
+            )
             left = await self._verify(pending, attempt)
             pending = set(left)
             out_of_time = time.monotonic() - started > bounds.time_limit_s
@@ -250,6 +254,7 @@ class EmergencyStop:
         return prices
 
     def _phase(self, phase: str, attempt: int, detail: str) -> None:
+        failpoints.hit("emergency_stop_phase")
         log.warning("emergency stop %s (%d): %s", phase, attempt, detail)
         self._parts.pipeline.emit(EmergencyStopPhase(phase, attempt, detail))
 

@@ -42,3 +42,15 @@ class EngineAlarm(Event):
     is_alarm: ClassVar[bool] = True
     kind: str
     message: str
+
+
+@dataclass(frozen=True, slots=True)
+class WatchListChanged(Event):
+    """An unanswered create's entry on the watch list changed (see `absence.py`): `status` is
+    watching, presumed_absent or settled (it left the list)."""
+
+    client_order_id: str
+    symbol: str
+    status: str
+    not_found: int
+    note: str

@@ -32,6 +32,8 @@ class TradingGate:
         self.reconcile_reason = "start-up reconciliation has not run yet"
         self.journal_failure: str | None = None
         self.user_stream_problem: str | None = "the user stream is not connected yet"
+        # Set while the exchange is in maintenance (engine.service.maintenance).
+        self.maintenance: str | None = None
 
     @property
     def state(self) -> TradingState:
@@ -81,6 +83,8 @@ class TradingGate:
             return f"the journal cannot write ({self.journal_failure}); restart the engine"
         if self.state is TradingState.HALTED and not flattening:
             return f"trading is HALTED: {self.halt_reason}"
+        if self.maintenance is not None:
+            return f"the exchange is in maintenance: {self.maintenance}"
         if self.user_stream_problem is not None:
             return self.user_stream_problem
         if not self.reconciled:

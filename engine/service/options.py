@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from engine.service.absence import AbsencePolicy
 from engine.venue.supervisor import SupervisorConfig
 
 
@@ -20,6 +21,13 @@ class EngineOptions:
     stream_connect_timeout_s: how long start waits for the user stream before reconciling anyway.
     mark_max_age_s: marks older than this are not used to value or check orders.
     market_data: stream marks (tests of the order path can leave them out).
+    absence: the proof-of-absence thresholds for unanswered creates (`absence.py`).
+    degraded_poll_s: while the user stream is not connected, reconcile (open orders, trades,
+      balances over REST) this often (None: off).
+    clock_sync_interval_s: re-sync the server time offset this often (None: only on -1021).
+    rules_refresh_interval_s: re-read exchangeInfo (symbol status, filters) this often.
+    maintenance_after_errors: 5xx answers in a row that pause new orders as maintenance.
+    maintenance_backoff_s: (first, longest) wait between probes while paused.
     """
 
     mode: str
@@ -37,3 +45,9 @@ class EngineOptions:
     user_stream: SupervisorConfig | None = None
     market_stream: SupervisorConfig | None = None
     trade_page: int = 1000
+    absence: AbsencePolicy = field(default_factory=AbsencePolicy)
+    degraded_poll_s: float | None = 5.0
+    clock_sync_interval_s: float | None = 600.0
+    rules_refresh_interval_s: float | None = 300.0
+    maintenance_after_errors: int = 3
+    maintenance_backoff_s: tuple[float, float] = (1.0, 60.0)

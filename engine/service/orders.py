@@ -26,9 +26,11 @@ from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
+from engine.core import failpoints
 from engine.core.intents import OrderIntent
 from engine.core.rules import QuantizedOrder, SymbolRules
-from engine.core.types import OrderType, Side
+from engine.core.types import OrderState, OrderType, Side
+from engine.core.wire import MalformedPayload
 from engine.journal import JournalError
 from engine.risk import ProposedOrder, RiskDecision, Rule, SizingResult
 from engine.risk.numbers import fmt
@@ -202,6 +204,8 @@ class OrderCommands:
         counter = parts.journal.advance_counter(
             id_counter_name(parts.ids.instance_tag), parts.ids.next_counter
         )
+        # When the intent fails, the counter's own failure is the same one: mark it seen.
+        counter.add_done_callback(lambda done: done.cancelled() or done.exception())
         try:
             await parts.journal.record_intent(
                 intent.client_order_id,
@@ -214,11 +218,20 @@ class OrderCommands:
             reason = f"the intent could not be journaled, so nothing was sent: {error}"
             parts.halt(reason)
             return CommandResult(Outcome.REFUSED, reason, data)
+        failpoints.hit("after_intent_commit")
         self._risk.record_order(proposed)
         parts.pipeline.record(parts.book.submit(intent))
+        # The journal may have failed (or trading halted) while the intent was written: fail
+        # closed (R12); the order is rejected unsent, like a -2010 answer (I6).
+        blocked = parts.gate.new_orders_blocked(flattening=flattening)
+        if blocked is not None:
+            cid, reason = intent.client_order_id, f"not sent: {blocked}"
+            parts.pipeline.record(parts.book.reject(cid, reason))
+            return order_result(parts, Outcome.REFUSED, reason, cid, data)
         parts.in_flight.add(intent.client_order_id)
+        failpoints.hit("after_mark_sending_commit")
         try:
-            return await self._send(intent, data)
+            return await self._send(intent, data, flattening=flattening)
         finally:
             parts.in_flight.discard(intent.client_order_id)
 
@@ -260,6 +273,14 @@ class OrderCommands:
         refusal = CommandResult(Outcome.REFUSED, f"refused before sending: {message}", data)
         return refusal, reference
 
+    def _settled_by_stream(self, cid: str) -> bool:
+        """The user stream reported the order before its create's reply failed (A12): a lost
+        reply must not downgrade what the exchange already said."""
+        order = self._parts.find_order(cid)
+        return order is not None and (
+            order.order_id is not None or order.last_known_state is not OrderState.PENDING_NEW
+        )
+
     async def _reference_price(self, symbol: str) -> Decimal | None:
         """A fresh mark, else the last price over REST, else None (checks needing it skip)."""
         parts = self._parts
@@ -273,7 +294,9 @@ class OrderCommands:
             return None
         return prices.get(symbol)
 
-    async def _send(self, intent: OrderIntent, data: dict[str, Any]) -> CommandResult:
+    async def _send(
+        self, intent: OrderIntent, data: dict[str, Any], *, flattening: bool = False
+    ) -> CommandResult:
         parts = self._parts
         cid = intent.client_order_id
         for attempt in (1, 2):
@@ -293,10 +316,14 @@ class OrderCommands:
                     )
                 )
             except NotSent as error:
-                if attempt == 1:
+                # Retried only while new orders may still go out (the journal may have failed
+                # or trading halted meanwhile: I6).
+                blocked = parts.gate.new_orders_blocked(flattening=flattening)
+                if attempt == 1 and blocked is None:
                     log.info("order %s not sent (%s); retrying once with the same id", cid, error)
                     continue
-                parts.pipeline.record(parts.book.reject(cid, f"not sent: {error.message}"))
+                why = error.message if blocked is None else blocked
+                parts.pipeline.record(parts.book.reject(cid, f"not sent: {why}"))
                 return order_result(
                     parts, Outcome.VENUE, f"{cid} could not be sent: {error}", cid, data
                 )
@@ -319,9 +346,18 @@ class OrderCommands:
                 if error.code == FILTER_FAILURE_CODE:
                     parts.tasks.spawn(self._refresh_rules(), "refresh-rules")
                 return order_result(parts, Outcome.VENUE, f"{cid} rejected: {error}", cid, data)
-            except Unknown as error:
+            except (Unknown, MalformedPayload) as error:
+                # A reply we could not read came after sending: as unknown as no reply (A14).
+                if self._settled_by_stream(cid):
+                    self._settler.settle_if_incomplete(cid)
+                    message = f"{cid}: reply lost, the user stream reported the order"
+                    return order_result(parts, Outcome.OK, message, cid, data)
                 parts.pipeline.record(parts.book.mark_unknown(cid))
-                self._settler.schedule(cid)
+                self._settler.schedule(
+                    cid,
+                    sent_ms=getattr(error, "server_time_ms", None),
+                    window_ms=getattr(error, "recv_window_ms", None),
+                )
                 return order_result(
                     self._parts,
                     Outcome.UNKNOWN,
@@ -330,6 +366,7 @@ class OrderCommands:
                     cid,
                     data,
                 )
+            failpoints.hit("after_response_before_commit")
             parts.pipeline.apply(response.status, response.fills)
             self._settler.settle_if_incomplete(cid)
             order = self._parts.find_order(cid)

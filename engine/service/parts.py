@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
 from decimal import Decimal
 
 from engine.core.ids import ClientOrderIdGenerator
@@ -14,6 +13,7 @@ from engine.core.rules import SymbolRules
 from engine.journal import Journal
 from engine.ledger import Ledger
 from engine.orders import OrderBook
+from engine.service.absence import WatchEntry
 from engine.service.gate import TradingGate
 from engine.service.health import VenueLink
 from engine.service.options import EngineOptions
@@ -27,8 +27,8 @@ from engine.venue.timing import Clock
 @dataclass
 class Parts:
     """Everything a started engine holds; `in_flight` names orders with a create or cancel
-    request awaiting its answer, `watch` orders whose create went unanswered and that the
-    venue says it does not have (-2013), with when that was first seen."""
+    request awaiting its answer, `watch` orders whose create went unanswered, until settled
+    (see `absence.py`)."""
 
     options: EngineOptions
     clock: Clock
@@ -46,7 +46,7 @@ class Parts:
     tasks: TaskKeeper
     halt: Callable[[str], None]
     in_flight: set[str] = field(default_factory=set)
-    watch: dict[str, datetime] = field(default_factory=dict)
+    watch: dict[str, WatchEntry] = field(default_factory=dict)
 
     def find_order(self, client_order_id: str) -> Order | None:
         """The order from the book, or from the recently settled ones."""

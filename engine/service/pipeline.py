@@ -18,6 +18,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from engine.core import failpoints
 from engine.core.events import (
     BalanceChanged,
     Event,
@@ -73,6 +74,10 @@ class Pipeline:
         self.recent: collections.deque[Order] = collections.deque(recent, maxlen=recent_limit)
         self._dirty: dict[str, None] = {}
         self._flush_scheduled = False
+        # Journaled events not yet published, in seq order: (write, ts text, payload).
+        self._unpublished: collections.deque[tuple[asyncio.Future[int], str, dict[str, Any]]] = (
+            collections.deque()
+        )
 
     # -- inputs --------------------------------------------------------------------------------
 
@@ -107,7 +112,8 @@ class Pipeline:
             ts = self._now()
             ts_text = format_ts(ts)
             for event in out:
-                self._emit(event, ts, ts_text)
+                last = self._emit(event, ts, ts_text)
+            last.add_done_callback(self._publish_committed)
         if touched:
             self._dirty.update(touched)
             if not self._flush_scheduled:
@@ -126,24 +132,32 @@ class Pipeline:
         """
         self._flush_scheduled = False
         dirty, self._dirty = self._dirty, {}
+        last: asyncio.Future[None] | None = None
         for client_order_id in dirty:
             order = self.book.get(client_order_id)
             if order is None:
                 continue
-            self._journal_order(order)
+            last = self._journal_order(order)
             if self.book.evictable(order):
                 self.book.evict(client_order_id)
                 self.recent.append(order)
+        if last is not None:
+            # Writes commit in order and a failed write fails every later one, so the last
+            # write's outcome is the whole pass's: one check instead of one per order.
+            last.add_done_callback(self._check_write)
 
     def emit(self, event: Event) -> asyncio.Future[int]:
         """Journal one event; it reaches subscribers once committed. Resolves to its seq."""
         ts = self._now()
-        return self._emit(event, ts, format_ts(ts))
+        future = self._emit(event, ts, format_ts(ts))
+        future.add_done_callback(self._publish_committed)
+        return future
 
     def _emit(self, event: Event, ts: datetime, ts_text: str) -> asyncio.Future[int]:
+        """Queue one event's row; the caller adds `_publish_committed` to its last write."""
         payload = event_payload(event)
         future = self.journal.append_event(event.name, payload, ts=ts)
-        future.add_done_callback(lambda done: self._publish(done, ts_text, payload))
+        self._unpublished.append((future, ts_text, payload))
         return future
 
     # -- internals -----------------------------------------------------------------------------
@@ -158,6 +172,7 @@ class Pipeline:
             ts=fill.time,
         )
         future.add_done_callback(self._fill_committed)
+        failpoints.hit("after_fill_event_before_commit")
         try:
             return self.ledger.apply_fill(fill, fee_price=fee_price)
         except KeyError as missing:
@@ -175,8 +190,8 @@ class Pipeline:
             return None
         return self._fee_pricer(asset, rules.quote_asset)
 
-    def _journal_order(self, order: Order) -> None:
-        future = self.journal.upsert_order(
+    def _journal_order(self, order: Order) -> asyncio.Future[None]:
+        return self.journal.upsert_order(
             order.client_order_id,
             symbol=order.symbol,
             state=order.state.value,
@@ -186,7 +201,6 @@ class Pipeline:
             payload=order_payload(order),
             updated_at=order.updated_at,
         )
-        future.add_done_callback(self._check_write)
 
     def _journal_balance(self, balance: BalanceReport) -> None:
         future = self.journal.set_balance(
@@ -205,9 +219,18 @@ class Pipeline:
                 self.emit(EngineAlarm("duplicate_fill", message))
                 self._halt(f"{message}; restart the engine to rebuild the ledger")
 
-    def _publish(self, future: asyncio.Future[int], ts_text: str, payload: dict[str, Any]) -> None:
-        if self._check_write(future):
-            self.hub.publish({"seq": future.result(), "ts": ts_text, **payload})
+    def _publish_committed(self, _settled: asyncio.Future[int]) -> None:
+        """Publish, in seq order, every queued event whose write has settled.
+
+        Called back by the last event write of each `record` or `emit`: writes settle in the
+        order they were queued, so when one has, every event queued before it has too, and a
+        burst's events reach subscribers with one callback instead of one each.
+        """
+        unpublished = self._unpublished
+        while unpublished and unpublished[0][0].done():
+            future, ts_text, payload = unpublished.popleft()
+            if self._check_write(future):
+                self.hub.publish({"seq": future.result(), "ts": ts_text, **payload})
 
     def _check_write(self, future: asyncio.Future[Any]) -> bool:
         """True when the write committed; otherwise report the journal's failure once."""

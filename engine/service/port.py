@@ -40,6 +40,8 @@ class VenuePort(Protocol):
 
     async def close(self) -> None: ...
 
+    async def sync_time(self) -> int: ...
+
     async def create_order(
         self,
         *,

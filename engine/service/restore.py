@@ -20,6 +20,7 @@ from engine.core.position import Position
 from engine.journal import FillRow, JournalSnapshot
 from engine.ledger import Ledger
 from engine.orders import OrderBook
+from engine.orders.transitions import order_from_intent
 from engine.service.records import (
     Adoption,
     fill_from_payload,
@@ -66,8 +67,13 @@ def restore_book(book: OrderBook, loaded: JournalSnapshot) -> RestoredBook:
         cid = intent_row.client_order_id
         order_or_none = book.get(cid)
         if order_or_none is None:
-            # Committed, then the process died before the order row: it may have been sent.
-            book.submit(intent_from_payload(intent_row.payload))
+            # Committed, then the process died (or the order row's write failed) before the
+            # order row: it may have been sent, and fills journaled for it still count.
+            booked = fills.get(cid, [])
+            order = with_booked_fills(
+                order_from_intent(intent_from_payload(intent_row.payload)), booked
+            )
+            book.restore(order, [(row.symbol, row.trade_id) for row in booked])
             in_flight.append(cid)
         elif order_or_none.order_id is None and order_or_none.is_open:
             in_flight.append(cid)

@@ -4,13 +4,19 @@ Requests come from stream gaps (these block new orders until a clean run), the p
 the operator and start-up. A request made while a run is under way gets a run of its own after
 it, so its caller sees state read after it asked. A run that is not clean is retried after a
 pause for as long as nothing else asks.
+
+Runs fit in the rate budget: a run starts only once the budget has room for its estimated weight
+(`budget_wait`), so after a 429 pause or near the throttle it waits instead of stalling half way,
+and a retry never comes before a pause or ban has ended. `run_every` is the one way the engine's
+other periodic work (polling while the user stream is down, clock sync, rule refresh,
+housekeeping) is run.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 from engine.service.gate import TradingGate
@@ -33,12 +39,14 @@ class ReconcileScheduler:
         *,
         retry_s: float,
         interval_s: float | None,
+        budget_wait: Callable[[], float] = lambda: 0.0,
     ) -> None:
         self._run_once = run_once
         self._gate = gate
         self._tasks = tasks
         self._retry_s = retry_s
         self._interval_s = interval_s
+        self._budget_wait = budget_wait
         self._wanted = asyncio.Event()
         self._requested = 0
         self._done = 0
@@ -80,6 +88,7 @@ class ReconcileScheduler:
     async def _loop(self) -> None:
         while True:
             await self._wanted.wait()
+            await self._room_in_budget()
             self._wanted.clear()
             generation, trigger = self._requested, self._trigger
             try:
@@ -112,8 +121,16 @@ class ReconcileScheduler:
                 still.append((wanted, future))
         self._waiters = still
 
+    async def _room_in_budget(self) -> None:
+        """Wait (bounded steps, re-checked) until the budget has room for a whole run."""
+        while True:
+            wait = self._budget_wait()
+            if wait <= 0:
+                return
+            await asyncio.sleep(min(wait, 5.0))
+
     async def _retry(self, generation: int) -> None:
-        await asyncio.sleep(self._retry_s)
+        await asyncio.sleep(max(self._retry_s, self._budget_wait()))
         if self._done == generation and not self._wanted.is_set():
             self.request("retry after a failed reconciliation", blocking=False)
 
@@ -127,3 +144,23 @@ class ReconcileScheduler:
             if not future.done():
                 future.set_exception(RuntimeError(str(reason)))
         self._waiters = []
+
+
+def run_every(
+    tasks: TaskKeeper,
+    interval_s: float,
+    work: Callable[[], Coroutine[Any, Any, Any]],
+    name: str,
+) -> None:
+    """Run `work()` every `interval_s` seconds in a kept task; a failure is logged and the next
+    turn comes anyway."""
+
+    async def loop() -> None:
+        while True:
+            await asyncio.sleep(interval_s)
+            try:
+                await work()
+            except Exception:
+                log.exception("%s failed", name)
+
+    tasks.spawn(loop(), name)

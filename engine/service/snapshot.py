@@ -11,7 +11,10 @@ Schema (version 1). Decimals are strings, times ISO-8601 UTC strings, absent val
       "halt_reason": str | null,  # set when HALTED; the reason in any state is under risk
       "reconciled": bool,         # false: no new orders until reconciliation is clean
       "reconcile": {"reason": str | null, "last_at": time | null, "last_clean": bool | null,
-                    "last_summary": str | null},
+                    "last_summary": str | null,
+                    "last_differences": [{"client_order_id", "symbol", "order_id", "book",
+                                          "exchange", "detail"}]},  # orders open here the
+                    # exchange does not find; the operator accepts: Reconcile {"accept": true}
       "health": {
         "rest":        {"state": "OK" | "DEGRADED" | "UNKNOWN", "last_ok_age_s": float | null,
                         "last_error": str | null},
@@ -24,7 +27,19 @@ Schema (version 1). Decimals are strings, times ISO-8601 UTC strings, absent val
       "rate_budget": {"used_weight_1m": int | null, "weight_limit_1m": int,
                       "order_count_10s": int | null, "order_count_1d": int | null,
                       "blocked_for_s": float, "orders_blocked_for_s": float,
-                      "banned_for_s": float},
+                      "banned_for_s": float,
+                      "state": "OK" | "THROTTLED" | "ORDERS_BLOCKED" | "PAUSED" | "BANNED",
+                      "banned_until": time | null,   # the 418 ban's end: the desk's countdown
+                      "throttle_fraction": float, "window_reset_in_s": float | null,
+                      "waiting": int},                # requests held for the next window
+      "circuit_breaker": {"state": "CLOSED" | "OPEN" | "HALF_OPEN", "consecutive_errors": int,
+                          "threshold": int, "auto_close": bool, "cooldown_s": float,
+                          "reason": str | null, "opened_at": time | null,
+                          "probe_in_s": float | null, "last_error": str | null, "trips": int},
+      "maintenance": {"active": bool, "reason": str | null, "since": time | null,
+                      "paused_symbols": {symbol: status}},   # symbols not TRADING
+      "housekeeping": {"book_orders": int, "recent_orders": int, "recent_limit": int,
+                       "cancel_stale_after_s": float | null, "stale_canceled": int},
       "balances": [{"asset", "free", "locked", "total"}],          # by asset
       "positions": [{"symbol", "base_asset", "quote_asset", "qty", "sellable_qty",
                      "avg_entry", "mark", "unrealized_pnl", "realized_pnl", "fees",
@@ -36,7 +51,9 @@ Schema (version 1). Decimals are strings, times ISO-8601 UTC strings, absent val
                   "quote_qty", "price", "state", "cum_qty", "cum_quote", "avg_price",
                   "origin": "DESK" | "EXTERNAL" | "ADOPTED", "order_id", "cancel_requested",
                   "reject_reason", "expiry_reason", "created_at", "updated_at"}
-      "watch_list": [{"client_order_id", "since"}],  # creates unanswered and not found (-2013)
+      "watch_list": [{"client_order_id", "since", "symbol", "not_found", "presumed_absent",
+                      "presumed_absent_at", "evidence"}],  # creates unanswered, until settled;
+                      # presumed_absent: the proof-of-absence policy held (never resent)
       "marks": [{"symbol", "bid", "ask", "last", "age_s"}],
       "symbols": [{"symbol", "base_asset", "quote_asset", "status", "tick_size", "step_size",
                    "min_qty", "min_notional"}],
@@ -45,7 +62,16 @@ Schema (version 1). Decimals are strings, times ISO-8601 UTC strings, absent val
                # exposure, daily_loss, trades, positions, request_weight; level ok|warning|breach
                "day": {"day", "rollover_hour", "trades", "orders", "realized_pnl": {asset: str},
                        "fees": {asset: str}},
-               "equity": str, "limits": {RiskLimits' fields}}
+               "equity": str, "limits": {RiskLimits' fields}},
+      "preflight": {"passed": bool | null, "at": time | null,    # null before the first run
+                    "checks": [{"name", "verdict": "ok" | "warn" | "fail", "reason"}],
+                    "accepted_key_risks": [str],   # SPOTDESK_PREFLIGHT__ACCEPT_KEY_RISKS: show
+                    "rerun": {"on_arm": true, "interval_s": float | null}},
+      "live": {"state": "not_required" | "awaiting_confirmation" | "starting" | "confirmed",
+               "confirm_word": "LIVE", "last_error": str | null, "confirmed_at": time | null}
+               # awaiting_confirmation: a LIVE engine connects to nothing until the operator
+               # types the word (ConfirmLive {"typed": ...}); the snapshot is then a placeholder
+               # with seq 0 (engine/security/live_gate.py)
     }
 """
 
@@ -150,6 +176,15 @@ def build_snapshot(
             "blocked_for_s": round(budget.blocked_for_s, 3),
             "orders_blocked_for_s": round(budget.orders_blocked_for_s, 3),
             "banned_for_s": round(budget.banned_for_s, 3),
+            "state": budget.state.value,
+            "banned_until": None
+            if budget.banned_until is None
+            else budget.banned_until.isoformat(),
+            "throttle_fraction": budget.throttle_fraction,
+            "window_reset_in_s": None
+            if budget.window_reset_in_s is None
+            else round(budget.window_reset_in_s, 3),
+            "waiting": budget.waiting,
         },
         "balances": [
             {
@@ -166,8 +201,18 @@ def build_snapshot(
             "recent": [order_json(o) for o in parts.pipeline.recent],
         },
         "watch_list": [
-            {"client_order_id": cid, "since": since.isoformat()}
-            for cid, since in sorted(parts.watch.items())
+            {
+                "client_order_id": cid,
+                "since": entry.since.isoformat(),
+                "symbol": entry.symbol,
+                "not_found": entry.not_found,
+                "presumed_absent": entry.presumed_absent,
+                "presumed_absent_at": None
+                if entry.presumed_absent_at is None
+                else entry.presumed_absent_at.isoformat(),
+                "evidence": entry.evidence or None,
+            }
+            for cid, entry in sorted(parts.watch.items())
         ],
         "marks": marks,
         "symbols": [_symbol_json(parts.rules[s]) for s in parts.symbols if s in parts.rules],

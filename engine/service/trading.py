@@ -90,6 +90,20 @@ class TradingControl:
         log.error("trading halted: %s", reason)
         self._announce(transition)
 
+    def release(self, reason: str) -> bool:
+        """The engine re-arms after a halt it made itself (the circuit breaker's auto close),
+        only while trading is still HALTED for exactly `reason`; True when it did."""
+        gate = self._gate
+        if gate.state is not TradingState.HALTED or gate.reason != reason:
+            return False
+        if gate.journal_failure is not None:
+            return False
+        transition = gate.machine.arm(f"{reason} - closed after the cooldown", self._clock.now())
+        if transition is not None:
+            log.warning("trading re-armed: %s", transition.reason)
+            self._announce(transition)
+        return True
+
     def reduce(self, reason: str) -> None:
         """The engine's own move to REDUCING (a daily-loss breach); HALTED stays HALTED."""
         gate = self._gate

@@ -1,7 +1,8 @@
 """The Binance Spot venue: REST calls returning reports, errors sorted by the taxonomy, streams.
 
-Every request goes through `_request`: refused locally during a 429 block or a 418 ban, sent once,
-and any failure turned into a `VenueError` (errors.py). The one retry is -1021 (timestamp outside
+Every request goes through `_request`: admitted by the one rate budget (refused during a 429 pause
+or a 418 ban, held back by the throttle unless essential; see budget.py), sent once, and any
+failure turned into a `VenueError` (errors.py). The one retry is -1021 (timestamp outside
 recvWindow): Binance rejects it before the matching engine, so the clock is re-synced and the
 request sent once more with a fresh timestamp; a second -1021 surfaces as Rejected. Nothing else is
 ever resent here: an Unknown create is settled by querying (R3), a NotSent one is the engine's to
@@ -33,7 +34,7 @@ from engine.core.wire import (
     text_field,
 )
 from engine.venue import parse
-from engine.venue.budget import RateBudget
+from engine.venue.budget import DEFAULT_THROTTLE_FRACTION, RateBudget, Weight
 from engine.venue.client import RECV_WINDOW_MS, VenueClient, build_client
 from engine.venue.endpoints import Credentials, Endpoints
 from engine.venue.errors import TIMESTAMP_CODE, Rejected, Unknown, VenueError, classify
@@ -61,11 +62,14 @@ _RESPONSE_TYPES = frozenset({"ACK", "RESULT", "FULL"})
 @dataclass(frozen=True)
 class VenueOptions:
     """request_timeout_s: python-binance's per-request timeout; close_timeout_s bounds close();
-    session_params go to aiohttp.ClientSession (e.g. trace_configs for the benchmark)."""
+    session_params go to aiohttp.ClientSession (e.g. trace_configs for the benchmark);
+    weight_throttle_fraction: above this share of the request-weight limit non-essential
+    requests wait for the next minute window (E4)."""
 
     request_timeout_s: float = 10.0
     close_timeout_s: float = 5.0
     session_params: Mapping[str, Any] | None = None
+    weight_throttle_fraction: float = DEFAULT_THROTTLE_FRACTION
 
 
 @dataclass(frozen=True)
@@ -96,7 +100,11 @@ class BinanceVenue:
         self._credentials = credentials
         self._clock = clock
         self._options = options
-        self.budget = RateBudget(clock)
+        self.budget = RateBudget(
+            clock,
+            throttle_fraction=options.weight_throttle_fraction,
+            server_time_ms=self.server_now_ms,
+        )
         self._client: VenueClient | None = None
         self._supervisors: list[StreamSupervisor[Any]] = []
 
@@ -144,7 +152,9 @@ class BinanceVenue:
         # python-binance stamps requests with time.time() plus this offset, so the offset is
         # measured against the same wall clock, at the midpoint of the round trip.
         before_ms = time.time() * 1000
-        body = await self._request(client.get_server_time, retry_timestamp=False)
+        body = await self._request(
+            client.get_server_time, weight=Weight.TIME, essential=True, retry_timestamp=False
+        )
         after_ms = time.time() * 1000
         server_ms = int_field(require_mapping(body, "time"), "serverTime", "time")
         offset = server_ms - round((before_ms + after_ms) / 2)
@@ -190,7 +200,9 @@ class BinanceVenue:
         if self_trade_prevention_mode is not None:
             params["selfTradePreventionMode"] = str(self_trade_prevention_mode)
         client = self.client
-        body = await self._request(lambda: client.create_order(**params), places_order=True)
+        body = await self._request(
+            lambda: client.create_order(**params), weight=Weight.ORDER, places_order=True
+        )
         return parse.parse_order_response(body)
 
     async def cancel_order(
@@ -204,7 +216,9 @@ class BinanceVenue:
         if cancel_client_order_id is not None:
             params["newClientOrderId"] = validate_client_order_id(cancel_client_order_id)
         client = self.client
-        body = await self._request(lambda: client.cancel_order(**params))
+        body = await self._request(
+            lambda: client.cancel_order(**params), weight=Weight.CANCEL, essential=True
+        )
         return parse.parse_order(body)
 
     async def get_order(self, symbol: str, client_order_id: str) -> OrderStatusReport:
@@ -214,14 +228,15 @@ class BinanceVenue:
             "origClientOrderId": validate_client_order_id(client_order_id),
         }
         client = self.client
-        body = await self._request(lambda: client.get_order(**params))
+        body = await self._request(lambda: client.get_order(**params), weight=Weight.GET_ORDER)
         return parse.parse_order(body)
 
     async def open_orders(self, symbol: str | None = None) -> list[OrderStatusReport]:
         """GET /api/v3/openOrders for one symbol (weight 6) or all (weight 80)."""
         params = {} if symbol is None else {"symbol": _symbol(symbol)}
         client = self.client
-        body = await self._request(lambda: client.get_open_orders(**params))
+        weight = Weight.OPEN_ORDERS_ALL if symbol is None else Weight.OPEN_ORDERS_SYMBOL
+        body = await self._request(lambda: client.get_open_orders(**params), weight=weight)
         return [parse.parse_order(row) for row in _rows(body, "openOrders")]
 
     async def all_orders(
@@ -240,7 +255,9 @@ class BinanceVenue:
         _put_time(params, "endTime", end_time)
         _put_int(params, "limit", limit)
         client = self.client
-        body = await self._request(lambda: client.get_all_orders(**params))
+        body = await self._request(
+            lambda: client.get_all_orders(**params), weight=Weight.ALL_ORDERS
+        )
         return [parse.parse_order(row) for row in _rows(body, "allOrders")]
 
     async def my_trades(
@@ -261,14 +278,17 @@ class BinanceVenue:
         _put_time(params, "endTime", end_time)
         _put_int(params, "limit", limit)
         client = self.client
-        body = await self._request(lambda: client.get_my_trades(**params))
+        weight = Weight.MY_TRADES if order_id is None else Weight.MY_TRADES_ORDER
+        body = await self._request(lambda: client.get_my_trades(**params), weight=weight)
         return [parse.parse_my_trade(row) for row in _rows(body, "myTrades")]
 
     async def cancel_all(self, symbol: str) -> list[OrderStatusReport]:
         """DELETE /api/v3/openOrders: every open order of the symbol, order-list legs included."""
         params = {"symbol": _symbol(symbol)}
         client = self.client
-        body = await self._request(lambda: client.cancel_all_open_orders(**params))
+        body = await self._request(
+            lambda: client.cancel_all_open_orders(**params), weight=Weight.CANCEL, essential=True
+        )
         reports: list[OrderStatusReport] = []
         for row in _rows(body, "openOrders"):
             if isinstance(row, dict) and "orderReports" in row:
@@ -308,7 +328,9 @@ class BinanceVenue:
             if leg.time_in_force is not None:
                 params[f"{prefix}TimeInForce"] = str(leg.time_in_force)
         client = self.client
-        body = await self._request(lambda: client.create_oco_order(**params), places_order=True)
+        body = await self._request(
+            lambda: client.create_oco_order(**params), weight=Weight.ORDER, places_order=True
+        )
         return _order_list(body)
 
     async def cancel_order_list(self, symbol: str, list_client_order_id: str) -> OrderListResult:
@@ -318,7 +340,11 @@ class BinanceVenue:
             "listClientOrderId": validate_client_order_id(list_client_order_id),
         }
         client = self.client
-        body = await self._request(lambda: client._delete("orderList", True, data=dict(params)))
+        body = await self._request(
+            lambda: client._delete("orderList", True, data=dict(params)),
+            weight=Weight.CANCEL,
+            essential=True,
+        )
         return _order_list(body)
 
     # -- account and market --------------------------------------------------------------------
@@ -326,7 +352,9 @@ class BinanceVenue:
     async def account(self) -> AccountSnapshot:
         """GET /api/v3/account: balances of every asset listed, and canTrade."""
         client = self.client
-        body = require_mapping(await self._request(client.get_account), "account")
+        body = require_mapping(
+            await self._request(client.get_account, weight=Weight.ACCOUNT), "account"
+        )
         balances = parse.parse_account(body)
         return AccountSnapshot(
             balances=tuple(balances),
@@ -338,7 +366,10 @@ class BinanceVenue:
         """GET /api/v3/exchangeInfo (weight 20): rules of every symbol, and the rate limits,
         whose REQUEST_WEIGHT per minute becomes the budget's limit."""
         client = self.client
-        body = require_mapping(await self._request(client.get_exchange_info), "exchangeInfo")
+        body = require_mapping(
+            await self._request(client.get_exchange_info, weight=Weight.EXCHANGE_INFO),
+            "exchangeInfo",
+        )
         rules: dict[str, SymbolRules] = {}
         for raw in _rows(body.get("symbols"), "exchangeInfo.symbols"):
             symbol_rules = SymbolRules.from_exchange_info(raw)
@@ -358,19 +389,24 @@ class BinanceVenue:
         if self.endpoints.sapi_url is None:
             return None
         client = self.client
-        return ApiRestrictions.from_json(await self._request(client.get_account_api_permissions))
+        return ApiRestrictions.from_json(
+            await self._request(client.get_account_api_permissions, weight=Weight.SAPI)
+        )
 
     async def server_time(self) -> datetime:
         """GET /api/v3/time."""
         client = self.client
-        body = require_mapping(await self._request(client.get_server_time), "time")
+        body = require_mapping(
+            await self._request(client.get_server_time, weight=Weight.TIME), "time"
+        )
         return utc_from_ms(int_field(body, "serverTime", "time"))
 
     async def ticker_prices(self, symbol: str | None = None) -> dict[str, Decimal]:
         """GET /api/v3/ticker/price: last price of one symbol, or of every symbol."""
         params = {} if symbol is None else {"symbol": _symbol(symbol)}
         client = self.client
-        body = await self._request(lambda: client.get_symbol_ticker(**params))
+        weight = Weight.TICKER_ALL if symbol is None else Weight.TICKER_SYMBOL
+        body = await self._request(lambda: client.get_symbol_ticker(**params), weight=weight)
         rows = [body] if isinstance(body, dict) else _rows(body, "ticker/price")
         return {
             text_field(row, "symbol", "ticker"): _price(row, "price")
@@ -381,11 +417,14 @@ class BinanceVenue:
         """GET /api/v3/ticker/bookTicker: (best bid, best ask) of one symbol or every symbol."""
         params = {} if symbol is None else {"symbol": _symbol(symbol)}
         client = self.client
-        body = await self._request(lambda: client.get_orderbook_ticker(**params))
+        weight = Weight.TICKER_ALL if symbol is None else Weight.TICKER_SYMBOL
+        body = await self._request(lambda: client.get_orderbook_ticker(**params), weight=weight)
         rows = [body] if isinstance(body, dict) else _rows(body, "ticker/bookTicker")
         return {
             text_field(row, "symbol", "bookTicker"): (
-                _price(row, "bidPrice"), _price(row, "askPrice"))
+                _price(row, "bidPrice"),
+                _price(row, "askPrice"),
+            )
             for row in (require_mapping(r, "ticker/bookTicker") for r in rows)
         }
 
@@ -399,13 +438,19 @@ class BinanceVenue:
         on_status: Callable[[StreamStatus], None] | None = None,
         on_gap: Callable[[StreamGap], None] | None = None,
         config: SupervisorConfig | None = None,
-        probe_timeout_s: float = 5.0,
+        probe_timeout_s: float | None = None,
     ) -> UserStreamSupervisor:
         """The user data stream supervisor (not started); `close()` stops it. Events are the raw
         Binance dicts (see userstream.py for why)."""
         supervisor = UserStreamSupervisor(
-            self.client, on_event=on_event, clock=self._clock, rng=rng, config=config,
-            on_status=on_status, on_gap=on_gap, probe_timeout_s=probe_timeout_s,
+            self.client,
+            on_event=on_event,
+            clock=self._clock,
+            rng=rng,
+            config=config,
+            on_status=on_status,
+            on_gap=on_gap,
+            probe_timeout_s=probe_timeout_s,
         )
         self._supervisors.append(supervisor)
         return supervisor
@@ -422,8 +467,14 @@ class BinanceVenue:
     ) -> MarketStreamSupervisor:
         """The mark stream supervisor (not started); `close()` stops it."""
         supervisor = MarketStreamSupervisor(
-            self.endpoints.stream_url, symbols, store, clock=self._clock, rng=rng,
-            config=config, on_status=on_status, on_mark=on_mark,
+            self.endpoints.stream_url,
+            symbols,
+            store,
+            clock=self._clock,
+            rng=rng,
+            config=config,
+            on_status=on_status,
+            on_mark=on_mark,
         )
         self._supervisors.append(supervisor)
         return supervisor
@@ -434,11 +485,15 @@ class BinanceVenue:
         self,
         send: Callable[[], Awaitable[T]],
         *,
+        weight: int,
+        essential: bool = False,
         places_order: bool = False,
         retry_timestamp: bool = True,
     ) -> T:
-        """Send once (twice after a -1021), turning every failure into a VenueError."""
-        self.budget.check(places_order=places_order)
+        """Send once (twice after a -1021), turning every failure into a VenueError; the budget
+        admits each send. Placing orders passes the throttle: Binance charges no weight for it."""
+        essential = essential or places_order
+        await self.budget.acquire(weight, essential=essential, places_order=places_order)
         try:
             return await send()
         except Exception as exc:
@@ -453,7 +508,7 @@ class BinanceVenue:
                 code=TIMESTAMP_CODE,
                 http_status=error.http_status,
             ) from None
-        self.budget.check(places_order=places_order)
+        await self.budget.acquire(weight, essential=essential, places_order=places_order)
         try:
             return await send()
         except Exception as exc:
@@ -467,8 +522,11 @@ class BinanceVenue:
         return error
 
     def server_now_ms(self) -> int:
-        """The exchange's clock as estimated here (wall clock plus the synced offset), in ms."""
-        return int(time.time() * 1000) + int(self.client.timestamp_offset)
+        """The exchange's clock as estimated here (wall clock plus the synced offset), in ms;
+        the wall clock alone before the first sync."""
+        client = self._client
+        offset = int(client.timestamp_offset) if client is not None else 0
+        return int(time.time() * 1000) + offset
 
 
 def _order_list(raw: Any) -> OrderListResult:

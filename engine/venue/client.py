@@ -19,6 +19,7 @@ from binance.ws.constants import WSListenerState
 from binance.ws.reconnecting_websocket import ReconnectingWebsocket
 from binance.ws.websocket_api import WebsocketAPI
 
+from engine.core import failpoints
 from engine.venue.budget import RateBudget
 from engine.venue.endpoints import Credentials, Endpoints
 
@@ -107,7 +108,7 @@ def build_client(
         api_secret=secret.get_secret_value() if secret is not None else None,
         private_key=pem.get_secret_value() if pem is not None else None,
         request_timeout=request_timeout,
-        session_params=session_params,
+        session_params=failpoints.session_params(session_params),  # crash tests' wire hooks
     )
     # Verbose mode logs request headers (the API key) and bodies: never allowed (S11).
     if client.verbose is not False:
@@ -166,9 +167,7 @@ class TrackedWebsocketAPI(_ReadLoopTracking, WebsocketAPI):  # type: ignore[misc
         super().__init__(url=url)
         self._pending: deque[tuple[Any, dict[str, Any]]] = deque(maxlen=_PENDING_EVENTS_MAX)
 
-    def register_subscription_queue(
-        self, subscription_id: str, queue: asyncio.Queue[Any]
-    ) -> None:
+    def register_subscription_queue(self, subscription_id: str, queue: asyncio.Queue[Any]) -> None:
         super().register_subscription_queue(subscription_id, queue)
         held = [event for sid, event in self._pending if sid == subscription_id]
         if held:

@@ -135,8 +135,9 @@ def classify(exc: BaseException) -> VenueError:
     if isinstance(exc, TimeoutError):
         return Unknown(f"no reply in time ({type(exc).__name__})")
     if isinstance(exc, aiohttp.ClientError):
-        return Unknown(f"{type(exc).__name__} after the request may have been sent: "
-                       f"{redact(str(exc))}")
+        return Unknown(
+            f"{type(exc).__name__} after the request may have been sent: {redact(str(exc))}"
+        )
     if isinstance(exc, BinanceRequestException | ValueError | KeyError | TypeError):
         # A 2xx reply we could not read (bad JSON, unexpected shape): the request was served.
         return Unknown(f"unreadable reply ({type(exc).__name__}): {redact(str(exc))[:200]}")

@@ -19,13 +19,15 @@ class StreamHealth(StrEnum):
 
 @dataclass(frozen=True)
 class StreamStatus:
-    """A health change of one stream ("user" or "market")."""
+    """A health change of one stream ("user" or "market"); `planned` when the connection is
+    being replaced on purpose (its age, an announced shutdown), not because it failed."""
 
     stream: str
     health: StreamHealth
     reason: str
     at: datetime
     last_event_at: datetime | None
+    planned: bool = False
 
 
 @dataclass(frozen=True)

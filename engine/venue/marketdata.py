@@ -164,7 +164,7 @@ class MarketStreamSupervisor(StreamSupervisor[StreamSocket]):
         if not isinstance(data, dict):
             return
         if data.get("e") == "serverShutdown":
-            raise Reconnect("server shutdown announced")
+            raise Reconnect("server shutdown announced", planned=True)
         self._mark_event()
         try:
             mark = self._apply(data)

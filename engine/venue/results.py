@@ -111,8 +111,14 @@ def rate_limit_rules(raw: Any) -> tuple[RateLimitRule, ...]:
     for entry in raw:
         item = require_mapping(entry, "exchangeInfo.rateLimits[]")
         try:
-            rules.append(RateLimitRule(str(item["rateLimitType"]), str(item["interval"]),
-                                       int(item["intervalNum"]), int(item["limit"])))
+            rules.append(
+                RateLimitRule(
+                    str(item["rateLimitType"]),
+                    str(item["interval"]),
+                    int(item["intervalNum"]),
+                    int(item["limit"]),
+                )
+            )
         except (KeyError, TypeError, ValueError) as exc:
             raise MalformedPayload(f"exchangeInfo.rateLimits[]: {exc}") from None
     return tuple(rules)

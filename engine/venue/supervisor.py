@@ -36,6 +36,8 @@ class SupervisorConfig:
     backoff_base_s / backoff_cap_s: reconnect delays (jittered); the first retry after a
       connection that lived at least `stable_after_s` waits about `backoff_base_s`.
     down_after_failures: this many failed opens in a row turn DEGRADED into DOWN.
+    probe_timeout_s: after `stall_after_s` of silence a stream that can be asked whether it is
+      alive (the user stream: a WebSocket API ping) must answer within this bound.
     """
 
     stall_after_s: float = 60.0
@@ -46,10 +48,16 @@ class SupervisorConfig:
     backoff_cap_s: float = 30.0
     stable_after_s: float = 30.0
     down_after_failures: int = 3
+    probe_timeout_s: float = 5.0
 
 
 class Reconnect(Exception):
-    """Raised inside a supervisor's frame handling: replace the connection, for this reason."""
+    """Raised inside a supervisor's frame handling: replace the connection, for this reason.
+    `planned`: the exchange announced it (serverShutdown), not a failure worth an alarm."""
+
+    def __init__(self, reason: str, *, planned: bool = False) -> None:
+        super().__init__(reason)
+        self.planned = planned
 
 
 class StreamSupervisor(ABC, Generic[H]):
@@ -74,8 +82,9 @@ class StreamSupervisor(ABC, Generic[H]):
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
         self._handle: H | None = None
-        self._status = StreamStatus(self.stream_name, StreamHealth.DOWN, "not started",
-                                    clock.now(), None)
+        self._status = StreamStatus(
+            self.stream_name, StreamHealth.DOWN, "not started", clock.now(), None
+        )
         self.last_event_at: datetime | None = None
         self.reconnects = 0
 
@@ -143,8 +152,10 @@ class StreamSupervisor(ABC, Generic[H]):
             except Exception as exc:
                 failures += 1
                 down = failures >= cfg.down_after_failures or not ever_connected
-                self._set(StreamHealth.DOWN if down else StreamHealth.DEGRADED,
-                          f"connect failed: {classify(exc)}")
+                self._set(
+                    StreamHealth.DOWN if down else StreamHealth.DEGRADED,
+                    f"connect failed: {classify(exc)}",
+                )
                 await asyncio.sleep(self._backoff.next_delay())
                 continue
             self._handle = handle
@@ -158,59 +169,61 @@ class StreamSupervisor(ABC, Generic[H]):
                 self.reconnects += 1
                 self._emit_gap(StreamGap(self.stream_name, gap_since, opened_at, gap_reason))
             self._set(StreamHealth.CONNECTED, "connected")
-            gap_reason = await self._pump(handle, opened_mono)
+            gap_reason, planned = await self._pump(handle, opened_mono)
             if self._stopping:
                 return
             last = self.last_event_at
             gap_since = last if last is not None and last > opened_at else opened_at
-            self._set(StreamHealth.DEGRADED, gap_reason)
+            self._set(StreamHealth.DEGRADED, gap_reason, planned=planned)
             self._handle = None
             await self._bounded_close(handle, graceful=False)
             if self._clock.monotonic() - opened_mono >= cfg.stable_after_s:
                 self._backoff.reset()
             await asyncio.sleep(self._backoff.next_delay())
 
-    async def _pump(self, handle: H, opened_mono: float) -> str:
-        """Read until the connection must be replaced; returns why."""
+    async def _pump(self, handle: H, opened_mono: float) -> tuple[str, bool]:
+        """Read until the connection must be replaced; returns why, and whether it was planned
+        (the connection's age, a shutdown the exchange announced) rather than a failure."""
         cfg = self._config
         while not self._stopping:
             age_left = cfg.max_connection_age_s - (self._clock.monotonic() - opened_mono)
             if age_left <= 0:
-                return "connection age limit: replaced before the exchange's 24 h cut"
+                return "connection age limit: replaced before the exchange's 24 h cut", True
             try:
-                frame = await asyncio.wait_for(self._recv(handle),
-                                               min(cfg.stall_after_s, age_left))
+                frame = await asyncio.wait_for(self._recv(handle), min(cfg.stall_after_s, age_left))
             except TimeoutError:
                 if cfg.max_connection_age_s - (self._clock.monotonic() - opened_mono) <= 0:
                     continue
                 if await self._still_alive(handle):
                     continue
-                return f"stall: no frame for {cfg.stall_after_s:g} s"
+                return f"stall: no frame for {cfg.stall_after_s:g} s", False
             except Exception as exc:
-                return f"read failed: {type(exc).__name__}"
+                return f"read failed: {type(exc).__name__}", False
             try:
                 self._handle_frame(frame)
             except Reconnect as why:
-                return str(why)
+                return str(why), why.planned
             except Exception:
                 log.exception("%s: delivering a frame failed", self.stream_name)
-        return "stopping"
+        return "stopping", True
 
     async def _bounded_close(self, handle: H, *, graceful: bool) -> None:
         try:
-            await asyncio.wait_for(self._close(handle, graceful=graceful),
-                                   self._config.exit_timeout_s)
+            await asyncio.wait_for(
+                self._close(handle, graceful=graceful), self._config.exit_timeout_s
+            )
         except Exception as exc:
             log.warning("%s: closing the connection failed: %s", self.stream_name, classify(exc))
 
     def _mark_event(self) -> None:
         self.last_event_at = self._clock.now()
 
-    def _set(self, health: StreamHealth, reason: str) -> None:
+    def _set(self, health: StreamHealth, reason: str, *, planned: bool = False) -> None:
         if health is self._status.health:
             return
-        self._status = StreamStatus(self.stream_name, health, reason, self._clock.now(),
-                                    self.last_event_at)
+        self._status = StreamStatus(
+            self.stream_name, health, reason, self._clock.now(), self.last_event_at, planned
+        )
         if self._on_status is not None:
             try:
                 self._on_status(self._status)

@@ -61,7 +61,7 @@ class UserStreamSupervisor(StreamSupervisor[KeepAliveWebsocket]):
         config: SupervisorConfig | None = None,
         on_status: Callable[[StreamStatus], None] | None = None,
         on_gap: Callable[[StreamGap], None] | None = None,
-        probe_timeout_s: float = 5.0,
+        probe_timeout_s: float | None = None,
     ) -> None:
         super().__init__(
             clock=clock,
@@ -72,7 +72,9 @@ class UserStreamSupervisor(StreamSupervisor[KeepAliveWebsocket]):
         )
         self._client = client
         self._on_event = on_event
-        self._probe_timeout_s = probe_timeout_s
+        self._probe_timeout_s = (
+            self._config.probe_timeout_s if probe_timeout_s is None else probe_timeout_s
+        )
 
     async def _open(self) -> KeepAliveWebsocket:
         api = TrackedWebsocketAPI(url=self._client.endpoints.ws_api_url)
@@ -96,7 +98,7 @@ class UserStreamSupervisor(StreamSupervisor[KeepAliveWebsocket]):
         kind = frame.get("e")
         if kind in _ENDING:
             detail = frame.get("type") or frame.get("m") or ""
-            raise Reconnect(f"{_ENDING[kind]} {detail}".strip())
+            raise Reconnect(f"{_ENDING[kind]} {detail}".strip(), planned=kind == "serverShutdown")
         self._mark_event()
         self._on_event(frame)
 

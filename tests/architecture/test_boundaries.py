@@ -38,18 +38,12 @@ def test_engine_never_imports_the_desk() -> None:
 
 
 def test_sim_depends_on_nothing_of_the_engine() -> None:
-    offenders = [
-        o
-        for o in _offenders("engine/sim", ("engine",))
-        if ": engine.sim" not in o
-    ]
+    offenders = [o for o in _offenders("engine/sim", ("engine",)) if ": engine.sim" not in o]
     assert offenders == []
 
 
 def test_only_the_venue_adapter_imports_python_binance() -> None:
-    offenders = [
-        o for o in _offenders("engine", ("binance",)) if not o.startswith("engine/venue/")
-    ]
+    offenders = [o for o in _offenders("engine", ("binance",)) if not o.startswith("engine/venue/")]
     assert offenders == []
 
 

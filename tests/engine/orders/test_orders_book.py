@@ -529,3 +529,19 @@ def test_the_window_forgets_orders_that_never_had_an_exchange_id() -> None:
 def test_a_window_cannot_have_a_negative_size() -> None:
     with pytest.raises(ValueError, match="cannot be negative"):
         OrderBook(is_ours=is_ours, evicted_window=-1)
+
+
+def test_late_requests_about_an_evicted_order_change_nothing() -> None:
+    """A create's timeout (or a cancel) that arrives after the stream filled the order and the
+    book evicted it: nothing to change, no KeyError; an id never seen is still an error."""
+    book = OrderBook(is_ours=is_ours, evicted_window=4)
+    book.submit(intent("sd-t1-1"))
+    book.apply(status("sd-t1-1", S.FILLED, "1", order_id=1), [fill(1, "1", cid="sd-t1-1")])
+    assert book.evict_settled() == ["sd-t1-1"]
+    assert book.mark_unknown("sd-t1-1") == []
+    assert book.reject("sd-t1-1", "not sent: connection closed") == []
+    assert book.request_cancel("sd-t1-1") == []
+    assert book.cancel_rejected("sd-t1-1", "unknown order") == []
+    assert book.get("sd-t1-1") is None
+    with pytest.raises(KeyError, match="no order 'sd-t1-9'"):
+        book.mark_unknown("sd-t1-9")

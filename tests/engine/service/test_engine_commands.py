@@ -27,7 +27,8 @@ ETH = "ETHUSDT"
 SNAPSHOT_KEYS = {
     "schema", "seq", "mode", "account", "trading_state", "halt_reason", "reconciled",
     "reconcile", "health", "clock_offset_ms", "rate_budget", "balances", "positions", "orders",
-    "watch_list", "marks", "symbols", "risk",
+    "watch_list", "marks", "symbols", "risk", "circuit_breaker", "maintenance", "housekeeping",
+    "preflight", "live",
 }  # fmt: skip
 
 

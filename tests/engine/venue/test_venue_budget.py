@@ -12,8 +12,10 @@ from engine.venue.errors import RateLimited
 
 def test_headers_are_recorded_and_kept_until_the_next_value(clock: Any) -> None:
     budget = RateBudget(clock)
-    budget.record(200, {"X-MBX-USED-WEIGHT-1M": "21", "X-MBX-ORDER-COUNT-10S": "3",
-                        "X-MBX-ORDER-COUNT-1D": "40"})
+    budget.record(
+        200,
+        {"X-MBX-USED-WEIGHT-1M": "21", "X-MBX-ORDER-COUNT-10S": "3", "X-MBX-ORDER-COUNT-1D": "40"},
+    )
     budget.record(200, {"X-MBX-USED-WEIGHT-1M": "25"})
     snap = budget.snapshot()
     assert (snap.used_weight_1m, snap.order_count_10s, snap.order_count_1d) == (25, 3, 40)
@@ -27,7 +29,10 @@ def test_a_weight_429_blocks_every_request_until_retry_after(clock: Any) -> None
     with pytest.raises(RateLimited) as caught:
         budget.check(places_order=False)
     assert (caught.value.retry_after, caught.value.banned, caught.value.http_status) == (
-        10.0, False, None)
+        10.0,
+        False,
+        None,
+    )
     clock.advance(9.5)
     with pytest.raises(RateLimited):
         budget.check(places_order=False)

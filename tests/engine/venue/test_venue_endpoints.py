@@ -43,8 +43,9 @@ def test_testnet_and_live_endpoints() -> None:
     )
 
 
-@pytest.mark.parametrize("url", [None, "https://127.0.0.1:1", "http://10.0.0.5:80",
-                                 "http://127.0.0.1:80/api"])
+@pytest.mark.parametrize(
+    "url", [None, "https://127.0.0.1:1", "http://10.0.0.5:80", "http://127.0.0.1:80/api"]
+)
 def test_sim_mode_needs_a_plain_loopback_url(url: str | None) -> None:
     with pytest.raises(ValueError):
         endpoints_for(Mode.SIM, url)
@@ -79,8 +80,9 @@ def test_a_pem_is_read_stripped_so_python_binance_sees_ed25519(
 
 def test_an_rsa_sized_or_encrypted_key_is_refused(tmp_path: pathlib.Path) -> None:
     path = tmp_path / "key.pem"
-    path.write_text("-----BEGIN ENCRYPTED PRIVATE KEY-----\nxx\n"
-                    "-----END ENCRYPTED PRIVATE KEY-----")
+    path.write_text(
+        "-----BEGIN ENCRYPTED PRIVATE KEY-----\nxx\n-----END ENCRYPTED PRIVATE KEY-----"
+    )
     with pytest.raises(ValueError, match="encrypted"):
         read_private_key_pem(path)
     path.write_text("-----BEGIN PRIVATE KEY-----\n" + "A" * 200 + "\n-----END PRIVATE KEY-----")
@@ -93,8 +95,9 @@ async def test_the_client_uses_our_urls_recv_window_and_no_verbose(
 ) -> None:
     ep = endpoints_for(Mode.SIM, "http://127.0.0.1:9")
     pem = read_private_key_pem(_write_pem(tmp_path, "\n"))
-    client = build_client(ep, Credentials(SecretStr("k"), private_key_pem=pem),
-                          RateBudget(clock), request_timeout=3.0)  # type: ignore[arg-type]
+    client = build_client(
+        ep, Credentials(SecretStr("k"), private_key_pem=pem), RateBudget(clock), request_timeout=3.0
+    )  # type: ignore[arg-type]
     try:
         assert client.API_URL == "http://127.0.0.1:9/api"
         assert client.MARGIN_API_URL == "http://127.0.0.1:9/sapi"
@@ -102,7 +105,10 @@ async def test_the_client_uses_our_urls_recv_window_and_no_verbose(
         assert client.ws_api._url == "ws://127.0.0.1:9/ws-api/v3"
         assert client._create_api_uri("order") == "http://127.0.0.1:9/api/v3/order"
         assert (client.REQUEST_RECVWINDOW, RECV_WINDOW_MS, client.REQUEST_TIMEOUT) == (
-            5000, 5000, 3.0)
+            5000,
+            5000,
+            3.0,
+        )
         assert client.verbose is False and client.testnet is False
         assert client._is_rsa is False and client.PRIVATE_KEY is not None
         assert client.session._retry_connection is False

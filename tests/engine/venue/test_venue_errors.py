@@ -53,8 +53,9 @@ def test_key_and_signature_failures_are_auth_errors(status: int, code: int) -> N
     assert (error.code, error.http_status) == (code, status)
 
 
-@pytest.mark.parametrize(("status", "code"), [(503, -1007), (500, -1006), (400, -1006),
-                                              (502, -1000), (504, None)])
+@pytest.mark.parametrize(
+    ("status", "code"), [(503, -1007), (500, -1006), (400, -1006), (502, -1000), (504, None)]
+)
 def test_5xx_and_unknown_status_codes_are_unknown(status: int, code: int | None) -> None:
     error = classify(api_error(status, code))
     assert type(error) is Unknown
@@ -72,7 +73,11 @@ def test_429_and_418_carry_retry_after_and_the_ban() -> None:
     limited = classify(api_error(429, -1003, "Too much weight", **{"Retry-After": "7"}))
     assert type(limited) is RateLimited
     assert (limited.retry_after, limited.banned, limited.code, limited.http_status) == (
-        7.0, False, -1003, 429)
+        7.0,
+        False,
+        -1003,
+        429,
+    )
     banned = classify(api_error(418, -1003, "IP banned", **{"Retry-After": "300"}))
     assert isinstance(banned, RateLimited)
     assert (banned.retry_after, banned.banned) == (300.0, True)
@@ -125,9 +130,11 @@ def test_connect_timeout_is_not_sent_although_it_is_a_timeout() -> None:
 
 def test_redact_drops_query_strings() -> None:
     assert redact("GET http://h/api/v3/order?symbol=A&signature=abc failed") == (
-        "GET http://h/api/v3/order?... failed")
+        "GET http://h/api/v3/order?... failed"
+    )
 
 
 def test_str_names_class_status_and_code() -> None:
     assert str(Rejected("Unknown order sent.", code=-2011, http_status=400)) == (
-        "Rejected http=400 code=-2011: Unknown order sent.")
+        "Rejected http=400 code=-2011: Unknown order sent."
+    )

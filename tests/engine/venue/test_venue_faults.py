@@ -21,9 +21,14 @@ ORDER_PATH = "/api/v3/order"
 
 async def place(venue: BinanceVenue, client_order_id: str) -> Any:
     return await venue.create_order(
-        symbol=SYMBOL, side=Side.BUY, order_type=OrderType.LIMIT,
-        client_order_id=client_order_id, quantity=Decimal("0.001"),
-        price=Decimal("50000.00"), time_in_force=TimeInForce.GTC)
+        symbol=SYMBOL,
+        side=Side.BUY,
+        order_type=OrderType.LIMIT,
+        client_order_id=client_order_id,
+        quantity=Decimal("0.001"),
+        price=Decimal("50000.00"),
+        time_in_force=TimeInForce.GTC,
+    )
 
 
 async def placed_ids(sim: Any) -> list[str]:
@@ -59,17 +64,21 @@ async def test_a_lost_cancel_response_is_unknown_not_a_resent_cancel(
     assert (await venue.get_order(SYMBOL, "sd-f2-1")).state is OrderState.CANCELED
 
 
-@pytest.mark.parametrize(("fault", "status", "code"), [
-    ({"kind": "http_5xx", "status": 502, "format": "html"}, 502, None),
-    ({"kind": "http_5xx", "status": 504, "execute": True}, 504, -1000),
-    ({"kind": "error_code", "code": -1007, "status": 503, "execute": True}, 503, -1007),
-    ({"kind": "error_code", "code": -1006, "status": 503}, 503, -1006),
-])
+@pytest.mark.parametrize(
+    ("fault", "status", "code"),
+    [
+        ({"kind": "http_5xx", "status": 502, "format": "html"}, 502, None),
+        ({"kind": "http_5xx", "status": 504, "execute": True}, 504, -1000),
+        ({"kind": "error_code", "code": -1007, "status": 503, "execute": True}, 503, -1007),
+        ({"kind": "error_code", "code": -1006, "status": 503}, 503, -1006),
+    ],
+)
 async def test_5xx_and_unknown_codes_are_unknown(
     venue: BinanceVenue, sim: Any, fault: dict[str, Any], status: int, code: int | None
 ) -> None:
-    await sim.admin.call("POST", "faults", {**fault, "method": "POST", "path": ORDER_PATH,
-                                            "count": 1})
+    await sim.admin.call(
+        "POST", "faults", {**fault, "method": "POST", "path": ORDER_PATH, "count": 1}
+    )
     with pytest.raises(Unknown) as caught:
         await place(venue, "sd-f3-1")
     assert (caught.value.http_status, caught.value.code) == (status, code)
@@ -89,8 +98,9 @@ async def test_a_reply_slower_than_the_client_timeout_is_unknown(sim: Any) -> No
     venue = make_venue(sim.url, sim_credentials(sim), request_timeout_s=0.3)
     await venue.start()
     try:
-        await sim.admin.add_fault("delay", method="POST", path=ORDER_PATH, seconds=1.0,
-                                  executeAt="before", count=1)
+        await sim.admin.add_fault(
+            "delay", method="POST", path=ORDER_PATH, seconds=1.0, executeAt="before", count=1
+        )
         with pytest.raises(Unknown, match="no reply in time"):
             await place(venue, "sd-f5-1")
         assert await placed_ids(sim) == ["sd-f5-1"]
@@ -102,8 +112,12 @@ async def test_429_then_nothing_is_sent_until_retry_after(venue: BinanceVenue, s
     await sim.admin.add_fault("status_429", path=ORDER_PATH, retryAfter=30, count=1)
     with pytest.raises(RateLimited) as caught:
         await place(venue, "sd-f6-1")
-    assert (caught.value.http_status, caught.value.code, caught.value.retry_after,
-            caught.value.banned) == (429, -1003, 30.0, False)
+    assert (
+        caught.value.http_status,
+        caught.value.code,
+        caught.value.retry_after,
+        caught.value.banned,
+    ) == (429, -1003, 30.0, False)
     # The fault was used up, so a request that reached the sim would succeed: this one is
     # refused before it is sent.
     with pytest.raises(RateLimited) as local:
@@ -118,7 +132,10 @@ async def test_418_is_a_ban(venue: BinanceVenue, sim: Any) -> None:
     with pytest.raises(RateLimited) as caught:
         await venue.account()
     assert (caught.value.http_status, caught.value.banned, caught.value.retry_after) == (
-        418, True, 120.0)
+        418,
+        True,
+        120.0,
+    )
     with pytest.raises(RateLimited) as local:
         await place(venue, "sd-f7-1")
     assert local.value.banned is True and local.value.http_status is None
@@ -138,9 +155,15 @@ async def test_clock_skew_is_resynced_and_the_order_sent_once_more(
 async def test_a_second_timestamp_rejection_surfaces_as_rejected(
     venue: BinanceVenue, sim: Any
 ) -> None:
-    await sim.admin.add_fault("error_code", method="POST", path=ORDER_PATH, code=-1021,
-                              status=400, msg="Timestamp for this request is outside of the "
-                              "recvWindow.", count=2)
+    await sim.admin.add_fault(
+        "error_code",
+        method="POST",
+        path=ORDER_PATH,
+        code=-1021,
+        status=400,
+        msg="Timestamp for this request is outside of the recvWindow.",
+        count=2,
+    )
     with pytest.raises(Rejected) as caught:
         await place(venue, "sd-f9-1")
     assert (caught.value.code, caught.value.http_status) == (-1021, 400)
@@ -149,8 +172,9 @@ async def test_a_second_timestamp_rejection_surfaces_as_rejected(
 
 
 async def test_an_unknown_key_is_an_auth_error(sim: Any) -> None:
-    venue = make_venue(sim.url, Credentials(SecretStr("NoSuchKey123"),
-                                            api_secret=SecretStr("whatever")))
+    venue = make_venue(
+        sim.url, Credentials(SecretStr("NoSuchKey123"), api_secret=SecretStr("whatever"))
+    )
     await venue.start()  # the time sync is unsigned
     try:
         with pytest.raises(AuthError) as caught:
@@ -161,8 +185,9 @@ async def test_an_unknown_key_is_an_auth_error(sim: Any) -> None:
 
 
 async def test_a_wrong_secret_is_an_auth_error(sim: Any) -> None:
-    venue = make_venue(sim.url, Credentials(SecretStr(sim.api_key),
-                                            api_secret=SecretStr("not-the-secret")))
+    venue = make_venue(
+        sim.url, Credentials(SecretStr(sim.api_key), api_secret=SecretStr("not-the-secret"))
+    )
     await venue.start()
     try:
         with pytest.raises(AuthError) as caught:

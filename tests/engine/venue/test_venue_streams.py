@@ -23,8 +23,13 @@ from engine.venue.timing import SystemClock
 from engine.venue.userstream import UserStreamSupervisor
 
 SYMBOL = "BTCUSDT"
-QUICK = SupervisorConfig(stall_after_s=30.0, connect_timeout_s=5.0, exit_timeout_s=2.0,
-                         backoff_base_s=0.01, backoff_cap_s=0.05)
+QUICK = SupervisorConfig(
+    stall_after_s=30.0,
+    connect_timeout_s=5.0,
+    exit_timeout_s=2.0,
+    backoff_base_s=0.01,
+    backoff_cap_s=0.05,
+)
 
 
 class Recorder:
@@ -48,19 +53,32 @@ class Recorder:
                 return event
 
 
-def user_stream(venue: BinanceVenue, rec: Recorder, config: SupervisorConfig = QUICK,
-                probe_timeout_s: float = 5.0) -> UserStreamSupervisor:
+def user_stream(
+    venue: BinanceVenue,
+    rec: Recorder,
+    config: SupervisorConfig = QUICK,
+    probe_timeout_s: float = 5.0,
+) -> UserStreamSupervisor:
     return venue.user_stream(
-        rec.events.put_nowait, rng=random.Random(11), config=config,
-        on_status=rec.statuses.put_nowait, on_gap=rec.gaps.put_nowait,
-        probe_timeout_s=probe_timeout_s)
+        rec.events.put_nowait,
+        rng=random.Random(11),
+        config=config,
+        on_status=rec.statuses.put_nowait,
+        on_gap=rec.gaps.put_nowait,
+        probe_timeout_s=probe_timeout_s,
+    )
 
 
 async def place(venue: BinanceVenue, client_order_id: str) -> None:
     await venue.create_order(
-        symbol=SYMBOL, side=Side.BUY, order_type=OrderType.LIMIT,
-        client_order_id=client_order_id, quantity=Decimal("0.001"),
-        price=Decimal("50000.00"), time_in_force=TimeInForce.GTC)
+        symbol=SYMBOL,
+        side=Side.BUY,
+        order_type=OrderType.LIMIT,
+        client_order_id=client_order_id,
+        quantity=Decimal("0.001"),
+        price=Decimal("50000.00"),
+        time_in_force=TimeInForce.GTC,
+    )
 
 
 async def test_execution_reports_arrive_and_parse(venue: BinanceVenue) -> None:
@@ -71,7 +89,11 @@ async def test_execution_reports_arrive_and_parse(venue: BinanceVenue) -> None:
     event = await rec.execution("sd-s1-1")
     update = parse_execution_report(event)
     assert (update.status.state, update.status.qty, update.status.price, update.fill) == (
-        OrderState.NEW, Decimal("0.001"), Decimal("50000"), None)
+        OrderState.NEW,
+        Decimal("0.001"),
+        Decimal("50000"),
+        None,
+    )
     assert update.status.order_id == (await venue.get_order(SYMBOL, "sd-s1-1")).order_id
 
 
@@ -146,9 +168,14 @@ async def test_marks_follow_the_market(venue: BinanceVenue, sim: Any) -> None:
     store = MarkStore(SystemClock())
     marks: asyncio.Queue[Mark] = asyncio.Queue()
     statuses: asyncio.Queue[StreamStatus] = asyncio.Queue()
-    venue.market_stream([SYMBOL, "ETHUSDT"], store, rng=random.Random(2),
-                        on_status=statuses.put_nowait, on_mark=marks.put_nowait,
-                        config=QUICK).start()
+    venue.market_stream(
+        [SYMBOL, "ETHUSDT"],
+        store,
+        rng=random.Random(2),
+        on_status=statuses.put_nowait,
+        on_mark=marks.put_nowait,
+        config=QUICK,
+    ).start()
     assert (await next_item(statuses)).health is StreamHealth.CONNECTED
     await sim.admin.set_price(SYMBOL, "97000.00")
     bid, ask = (await venue.book_tickers(SYMBOL))[SYMBOL]
@@ -164,8 +191,14 @@ async def test_the_mark_socket_is_recreated_after_a_drop(venue: BinanceVenue, si
     store = MarkStore(SystemClock())
     marks: asyncio.Queue[Mark] = asyncio.Queue()
     statuses: asyncio.Queue[StreamStatus] = asyncio.Queue()
-    venue.market_stream([SYMBOL], store, rng=random.Random(2), on_status=statuses.put_nowait,
-                        on_mark=marks.put_nowait, config=QUICK).start()
+    venue.market_stream(
+        [SYMBOL],
+        store,
+        rng=random.Random(2),
+        on_status=statuses.put_nowait,
+        on_mark=marks.put_nowait,
+        config=QUICK,
+    ).start()
     assert (await next_item(statuses)).health is StreamHealth.CONNECTED
     await sim.admin.stream_fault("drop", target="market")
     assert (await next_item(statuses)).health is StreamHealth.DEGRADED
@@ -180,12 +213,16 @@ async def test_the_mark_socket_is_recreated_after_a_drop(venue: BinanceVenue, si
 
 async def test_an_ed25519_key_trades_and_subscribes(sim: Any, tmp_path: Any) -> None:
     key = ECC.generate(curve="ed25519")
-    await sim.admin.register_key(sim.demo_account_id, api_key="EdKey1",
-                                 ed25519_public_key_pem=key.public_key().export_key(format="PEM"))
+    await sim.admin.register_key(
+        sim.demo_account_id,
+        api_key="EdKey1",
+        ed25519_public_key_pem=key.public_key().export_key(format="PEM"),
+    )
     pem_file = tmp_path / "ed25519.pem"
     pem_file.write_text(key.export_key(format="PEM") + "\r\n")
-    venue = make_venue(sim.url, Credentials(SecretStr("EdKey1"),
-                                            private_key_pem=read_private_key_pem(pem_file)))
+    venue = make_venue(
+        sim.url, Credentials(SecretStr("EdKey1"), private_key_pem=read_private_key_pem(pem_file))
+    )
     await venue.start()
     try:
         rec = Recorder()
@@ -202,16 +239,19 @@ async def test_an_ed25519_key_trades_and_subscribes(sim: Any, tmp_path: Any) -> 
 
 def test_frames_that_end_a_subscription(clock: Any) -> None:
     seen: list[dict[str, Any]] = []
-    supervisor = UserStreamSupervisor(
-        None, on_event=seen.append, clock=clock, rng=random.Random(1))  # type: ignore[arg-type]
+    supervisor = UserStreamSupervisor(None, on_event=seen.append, clock=clock, rng=random.Random(1))  # type: ignore[arg-type]
     supervisor._handle_frame({"e": "outboundAccountPosition", "E": 1, "u": 1, "B": []})
     assert seen == [{"e": "outboundAccountPosition", "E": 1, "u": 1, "B": []}]
     assert supervisor.last_event_at == clock.now()
     for frame, reason in [
-        ({"e": "error", "type": "ConnectionClosedError", "m": "x"},
-         "connection error ConnectionClosedError"),
-        ({"e": "error", "type": "BinanceWebsocketUnableToConnect"},
-         "connection error BinanceWebsocketUnableToConnect"),
+        (
+            {"e": "error", "type": "ConnectionClosedError", "m": "x"},
+            "connection error ConnectionClosedError",
+        ),
+        (
+            {"e": "error", "type": "BinanceWebsocketUnableToConnect"},
+            "connection error BinanceWebsocketUnableToConnect",
+        ),
         ({"e": "eventStreamTerminated", "E": 2}, "subscription terminated by the exchange"),
         ({"e": "serverShutdown", "E": 3}, "server shutdown announced"),
     ]:

@@ -10,8 +10,14 @@ from typing import Any
 from engine.venue.health import StreamGap, StreamHealth, StreamStatus
 from engine.venue.supervisor import Reconnect, StreamSupervisor, SupervisorConfig
 
-FAST = SupervisorConfig(stall_after_s=30.0, connect_timeout_s=1.0, exit_timeout_s=1.0,
-                        backoff_base_s=0.001, backoff_cap_s=0.004, down_after_failures=2)
+FAST = SupervisorConfig(
+    stall_after_s=30.0,
+    connect_timeout_s=1.0,
+    exit_timeout_s=1.0,
+    backoff_base_s=0.001,
+    backoff_cap_s=0.004,
+    down_after_failures=2,
+)
 
 
 @dataclass
@@ -24,8 +30,9 @@ class FakeConn:
 class FakeSupervisor(StreamSupervisor[FakeConn]):
     stream_name = "fake"
 
-    def __init__(self, clock: Any, config: SupervisorConfig, failures_first: int = 0,
-                 alive: bool = False) -> None:
+    def __init__(
+        self, clock: Any, config: SupervisorConfig, failures_first: int = 0, alive: bool = False
+    ) -> None:
         self.statuses: asyncio.Queue[StreamStatus] = asyncio.Queue()
         self.gaps: asyncio.Queue[StreamGap] = asyncio.Queue()
         self.events: list[Any] = []
@@ -35,8 +42,13 @@ class FakeSupervisor(StreamSupervisor[FakeConn]):
         self.opened: list[FakeConn] = []
         self._failures_first = failures_first
         self._alive = alive
-        super().__init__(clock=clock, rng=random.Random(3), config=config,
-                         on_status=self.statuses.put_nowait, on_gap=self.gaps.put_nowait)
+        super().__init__(
+            clock=clock,
+            rng=random.Random(3),
+            config=config,
+            on_status=self.statuses.put_nowait,
+            on_gap=self.gaps.put_nowait,
+        )
 
     async def _open(self) -> FakeConn:
         if self._failures_first > 0:
@@ -111,8 +123,9 @@ async def test_silence_past_the_bound_is_a_stall(clock: Any) -> None:
 
 
 async def test_a_live_probe_keeps_a_quiet_connection(clock: Any) -> None:
-    sup = FakeSupervisor(clock, SupervisorConfig(**{**FAST.__dict__, "stall_after_s": 0.01}),
-                         alive=True)
+    sup = FakeSupervisor(
+        clock, SupervisorConfig(**{**FAST.__dict__, "stall_after_s": 0.01}), alive=True
+    )
     sup.start()
     try:
         conn = await next_item(sup.conns)
@@ -126,8 +139,9 @@ async def test_a_live_probe_keeps_a_quiet_connection(clock: Any) -> None:
 
 
 async def test_the_connection_is_replaced_before_its_age_limit(clock: Any) -> None:
-    sup = FakeSupervisor(clock, SupervisorConfig(**{**FAST.__dict__,
-                                                    "max_connection_age_s": 3600.0}))
+    sup = FakeSupervisor(
+        clock, SupervisorConfig(**{**FAST.__dict__, "max_connection_age_s": 3600.0})
+    )
     sup.start()
     try:
         first = await next_item(sup.conns)

@@ -48,8 +48,12 @@ def sim_credentials(sim: Any) -> Credentials:
 def make_venue(sim_url: str, credentials: Credentials, **options: Any) -> BinanceVenue:
     """A venue on the sim with short timeouts (not started)."""
     settings = {"request_timeout_s": 2.0, "close_timeout_s": 2.0, **options}
-    return BinanceVenue(endpoints_for(Mode.SIM, sim_url), credentials, clock=SystemClock(),
-                        options=VenueOptions(**settings))
+    return BinanceVenue(
+        endpoints_for(Mode.SIM, sim_url),
+        credentials,
+        clock=SystemClock(),
+        options=VenueOptions(**settings),
+    )
 
 
 async def next_item(queue: asyncio.Queue[Any]) -> Any:
