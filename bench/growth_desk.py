@@ -29,6 +29,7 @@ from typing import Any
 from bench.figure import Aim, Figure, percentile
 from bench.process_memory import print_profile, rss_mb
 from engine.service.api import CommandName, CommandResult, Outcome
+from engine.service.heap import settle_heap
 from tui import scenario
 from tui.app import DeskApp
 from tui.feed import FeedTiming
@@ -145,7 +146,11 @@ async def measure(
     snapshot, bodies = _history(orders, events)
     client = PushedClient(snapshot)
     bare_mb = rss_mb()
-    app = DeskApp(lambda: client, clock=scenario.frozen_clock, timing=TIMING)
+    # As the desk's own process does (`tui.launch.desk_app`); this benchmark has its process
+    # to itself too (`python -m bench` runs each in its own).
+    app = DeskApp(
+        lambda: client, clock=scenario.frozen_clock, timing=TIMING, after_first_frame=settle_heap
+    )
     frames: list[float] = []
     async with app.run_test(size=SIZE) as pilot:
         await _until(app, None)

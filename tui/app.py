@@ -14,13 +14,11 @@ from typing import ClassVar
 from rich.console import RenderableType
 from rich.segment import Segments
 from rich.text import Text
-from rich.traceback import Traceback
 from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import HelpPanel
 
 from engine.security.redact import redacted_traceback
 from engine.service.api import CommandName, EngineClient
@@ -92,10 +90,14 @@ class DeskApp(App[int]):
         *,
         clock: Callable[[], datetime] = utc_now,
         timing: FeedTiming | None = None,
+        after_first_frame: Callable[[], None] | None = None,
     ) -> None:
+        """`after_first_frame` runs once, after the first state from the engine is drawn: the
+        desk's own process settles its heap there (`tui.launch`), never a shared one."""
         super().__init__()
         self._client = client_factory()
         self._clock = clock
+        self._after_first_frame = after_first_frame
         self.sender = CommandSender(self._client)
         self.feed = EngineFeed(self._client, self._post_state, clock=clock, timing=timing)
         self.desk_state = DeskState()
@@ -115,6 +117,9 @@ class DeskApp(App[int]):
     def on_desk_app_state_changed(self, message: StateChanged) -> None:
         """Attributes down: every screen that shows state gets the new one."""
         self.desk_state = message.state
+        if self._after_first_frame is not None and message.state.snapshot is not None:
+            self.call_after_refresh(self._after_first_frame)
+            self._after_first_frame = None
         for screen in self.screen_stack:
             show = getattr(screen, "show_state", None)
             if show is not None:
@@ -147,6 +152,10 @@ class DeskApp(App[int]):
         self.exit(0)
 
     def action_toggle_keys(self) -> None:
+        # Imported here, as the crash printer below: the keys panel pulls in a Markdown parser,
+        # and both would only slow the desk's start.
+        from textual.widgets import HelpPanel
+
         if self.screen.query(HelpPanel):
             self.action_hide_help_panel()
         else:
@@ -176,6 +185,8 @@ class DeskApp(App[int]):
     def _fatal_error(self) -> None:
         """Textual's own handler shows local variables (S12); this one never does, and masks
         every secret it knows of in what it prints."""
+        from rich.traceback import Traceback
+
         self.bell()
         crash = getattr(self, "_crash", None)
         shown: RenderableType = (

@@ -11,8 +11,6 @@ from engine.commands.exitcodes import EPILOG, EXIT_OK, EXIT_REFUSED
 from engine.commands.session import complain, execute, say
 from engine.config import Mode, Settings
 from engine.preflight.report import PreflightReport
-from engine.preflight.standalone import run_checks
-from engine.service.control_sim import ensure_embedded_exchange
 from engine.venue.endpoints import endpoints_for
 
 DESCRIPTION = """\
@@ -50,6 +48,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def _check(args: argparse.Namespace) -> int:
+    # Imported here: they bring python-binance, which the desk's own start never needs.
+    from engine.preflight.standalone import run_checks
+    from engine.service.control_sim import ensure_embedded_exchange
+
     async def work(settings: Settings) -> int:
         if settings.mode is Mode.LIVE and not args.live:
             complain(

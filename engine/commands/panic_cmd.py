@@ -8,12 +8,10 @@ import asyncio
 from typing import Any
 
 from engine.commands.exitcodes import EPILOG, EXIT_OK, EXIT_REFUSED, EXIT_UNAVAILABLE, EXIT_USAGE
-from engine.commands.panic_rest import RestEmergencyStop
 from engine.commands.session import can_ask, complain, confirm, engine_client, execute, report, say
 from engine.config import Settings
 from engine.service.api import CommandName
 from engine.service.control_errors import ControlError
-from engine.venue.errors import VenueError
 
 PROBE_TIMEOUT_S = 3.0  # an engine that does not answer a snapshot by then counts as wedged
 
@@ -70,6 +68,10 @@ def _panic(args: argparse.Namespace) -> int:
 
 
 async def _over_rest(settings: Settings, *, flatten: bool, reason: str) -> int:
+    # Imported here: they bring python-binance, which the desk's own start never needs.
+    from engine.commands.panic_rest import RestEmergencyStop
+    from engine.venue.errors import VenueError
+
     try:
         stop = RestEmergencyStop(settings, say)
         result = await stop.run(flatten=flatten, reason=reason)

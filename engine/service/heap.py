@@ -21,8 +21,9 @@ YOUNG_THRESHOLD = 20_000
 def settle_heap() -> None:
     """Collect once, move every surviving object to the permanent generation (never scanned
     again), and widen the young generation. Called once the engine has started, by `engine
-    run` (the engine's own process): it changes process-wide state, so never from library code
-    or from a process that runs other things too (a test session)."""
+    run` (the engine's own process), and by the desk's own process after its first frame
+    (`tui.launch`): it changes process-wide state, so never from library code or from a
+    process that runs other things too (a test session)."""
     gc.collect()
     gc.freeze()
     _, middle, old = gc.get_threshold()

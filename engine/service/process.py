@@ -27,7 +27,6 @@ from engine.service.control_client import SocketEngineClient
 from engine.service.control_errors import ControlError, EngineAlreadyRunning, EngineNotRunning
 from engine.service.control_paths import InstancePaths
 from engine.service.control_server import ControlServer, Served
-from engine.service.control_sim import ensure_embedded_exchange
 from engine.service.control_spawn import (
     log_tail,
     pid_alive,
@@ -138,6 +137,9 @@ async def run_engine(
     if running.running:
         raise EngineAlreadyRunning(paths.socket, running.pid)
     if settings.mode is Mode.SIM and settings.sim_url is None:
+        # Imported here: it brings python-binance, which the desk's own start never needs.
+        from engine.service.control_sim import ensure_embedded_exchange
+
         exchange = await ensure_embedded_exchange(settings)
         if exchange.started_pid is not None:
             log.info(

@@ -8,7 +8,7 @@ import io
 from desk_testkit import scripted_desk, sent, shown, until
 from rich.console import Console
 from textual.command import CommandList
-from textual.widgets import HelpPanel, Input, Log
+from textual.widgets import HelpPanel, Input
 from textual.widgets._footer import FooterKey
 from textual.widgets._key_panel import BindingsTable
 
@@ -23,6 +23,7 @@ from tui.screens.quit import QuitScreen
 from tui.screens.reason import ReasonScreen
 from tui.widgets.difftable import DiffTable
 from tui.widgets.eventlog import EventLog
+from tui.widgets.loglines import LogLines
 
 
 def text_of(app: DeskApp, selector: str) -> str:
@@ -306,7 +307,7 @@ async def test_every_action_has_an_id_and_is_in_the_footer_the_keys_panel_and_th
 
 
 def log_lines(app: DeskApp) -> list[str]:
-    return [line.rstrip() for line in app.screen.query_one("#log-lines", Log).lines]
+    return [line.rstrip() for line in app.screen.query_one("#log-lines", LogLines).lines]
 
 
 async def test_the_event_log_filters_by_level_and_symbol() -> None:

@@ -18,9 +18,7 @@ from tui.commands import CommandSender
 from tui.format import amount
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.live import AWAITING, LiveScreen, live_section
-from tui.screens.protection import ProtectionScreen
 from tui.screens.reason import ReasonScreen
-from tui.screens.ticket import OrderTicket
 from tui.state import DeskState
 from tui.widgets.difftable import DiffTable
 from tui.widgets.eventlog import EventLog
@@ -181,6 +179,8 @@ class DeskScreen(Screen[None]):
 
     @work(group="desk-action")
     async def action_new_order(self) -> None:
+        from tui.screens.ticket import OrderTicket  # with its preview: loaded when first used
+
         symbol = ""
         focused = self.focused
         if isinstance(focused, DiffTable) and focused.id in ("positions-table", "market-table"):
@@ -259,6 +259,8 @@ class DeskScreen(Screen[None]):
         if symbol is None or position is None:
             self.notify("Select a position in the Positions pane first.", severity="warning")
             return
+        from tui.screens.protection import ProtectionScreen  # loaded when first used
+
         screen = ProtectionScreen(self._sender, position, self.state.mark_price(symbol))
         result = await self.app.push_screen_wait(screen)
         if result is not None:

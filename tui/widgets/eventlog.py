@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections import deque
+
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.widgets import Input, Log
+from textual.widgets import Input
 
 from tui.state import DeskState, LogFilter, LogLine
+from tui.widgets.borders import show_borders
+from tui.widgets.loglines import LogLines
 
 LEVEL_MARK = {"info": " ", "warning": "!", "alarm": "!!"}
 SHOWN_LINES = 300
@@ -26,17 +30,18 @@ class EventLog(Vertical):
         self.filter = LogFilter()
         self._lines: tuple[LogLine, ...] = ()
         self._shown_seq = -1
+        self._stale = False
+        self._shown: deque[str] = deque(maxlen=SHOWN_LINES)
 
     def compose(self) -> ComposeResult:
         yield Input(placeholder="filter by symbol", id="log-symbol")
-        # Log, not RichLog: plain lines drawn only when on screen, so a flood costs little.
-        yield Log(id="log-lines", max_lines=SHOWN_LINES)
+        # Plain lines drawn only when on screen, so a flood costs a repaint of the visible rows.
+        yield LogLines(SHOWN_LINES, id="log-lines")
 
     def show_state(self, state: DeskState) -> None:
         self.set_class(state.stale, "stale")
-        self.border_subtitle = (
-            "STALE  " if state.stale else ""
-        ) + f"level {self.filter.min_level}+"
+        self._stale = state.stale
+        self._show_subtitle()
         self._lines = state.log
         latest = state.log[-1].seq if state.log else 0
         if latest != self._shown_seq:
@@ -44,8 +49,12 @@ class EventLog(Vertical):
 
     def next_level(self) -> None:
         self.filter = self.filter.next_level()
-        self.border_subtitle = f"level {self.filter.min_level}+"
+        self._show_subtitle()
         self._redraw()
+
+    def _show_subtitle(self) -> None:
+        level = f"level {self.filter.min_level}+"
+        show_borders(self, subtitle=f"STALE  {level}" if self._stale else level)
 
     def on_input_changed(self, event: Input.Changed) -> None:
         if event.input.id == "log-symbol":
@@ -54,19 +63,22 @@ class EventLog(Vertical):
             self._redraw()
 
     def _append(self) -> None:
-        """Write only the lines after the last one shown (a full redraw when they fill it)."""
-        new = [
-            line for line in self._lines if line.seq > self._shown_seq and self.filter.accepts(line)
-        ]
-        if len(new) >= SHOWN_LINES or self._shown_seq < 0:
+        """Add only the lines after the last one shown; the oldest fall off the end."""
+        if self._shown_seq < 0:
             self._redraw()
             return
-        self.query_one(Log).write_lines(line_text(line) for line in new)
-        self._shown_seq = self._lines[-1].seq if self._lines else 0
+        self._shown.extend(
+            line_text(line)
+            for line in self._lines
+            if line.seq > self._shown_seq and self.filter.accepts(line)
+        )
+        self._show()
 
     def _redraw(self) -> None:
-        view = self.query_one(Log)
-        view.clear()
-        shown = [line for line in self._lines if self.filter.accepts(line)][-SHOWN_LINES:]
-        view.write_lines(line_text(line) for line in shown)
+        self._shown.clear()
+        self._shown.extend(line_text(line) for line in self._lines if self.filter.accepts(line))
+        self._show()
+
+    def _show(self) -> None:
+        self.query_one(LogLines).set_lines(self._shown)
         self._shown_seq = self._lines[-1].seq if self._lines else 0

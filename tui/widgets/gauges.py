@@ -8,6 +8,7 @@ from typing import Any
 
 from tui.format import amount
 from tui.state import DeskState
+from tui.widgets.borders import show_borders
 from tui.widgets.levels import LeveledLines
 
 BAR_CELLS = 10
@@ -63,7 +64,7 @@ class RiskGauges(LeveledLines):
         gauges = state.gauges
         self.display = gauges is not None
         self.set_class(state.stale, "stale")
-        self.border_subtitle = "STALE" if state.stale else ""
+        show_borders(self, subtitle="STALE" if state.stale else "")
         if gauges is None:
             return
         lines = [(gauge_text(g), str(g.get("level", "ok"))) for g in gauges]

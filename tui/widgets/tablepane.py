@@ -12,6 +12,7 @@ from textual.containers import Vertical
 from textual.timer import Timer
 
 from tui.state import DeskState
+from tui.widgets.borders import show_borders
 from tui.widgets.difftable import DiffTable
 from tui.widgets.tables import TableSpec
 
@@ -58,7 +59,7 @@ class TablePane(Vertical):
         self.table.show_rows(rows)
         self._shown_stale = state.stale
         self.set_class(state.stale, "stale")
-        self.border_title = f"{self.spec.title} ({len(rows)})"
-        self.border_subtitle = "STALE" if state.stale else ""
+        title = f"{self.spec.title} ({len(rows)})"
+        show_borders(self, title=title, subtitle="STALE" if state.stale else "")
         if self.spec.hide_when_empty:
             self.display = bool(rows)
