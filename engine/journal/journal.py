@@ -249,6 +249,16 @@ class Journal:
         params = (_name(key, "state key"), encode(value, where=f"state {key}"), self._stamp(None))
         return self._writer.submit(WriteKind.STATE, params)
 
+    def begin_unit(self) -> None:
+        """Start a unit: the writes queued until `end_unit` commit in one transaction, all or
+        nothing, and none of them commits before `end_unit`. End it in the same loop pass: the
+        writes queued meanwhile, by anyone, wait for it."""
+        self._writer.begin_unit()
+
+    def end_unit(self) -> None:
+        """End the unit `begin_unit` started; its writes may commit now."""
+        self._writer.end_unit()
+
     async def flush(self) -> None:
         """Wait until every write queued so far is committed."""
         await self._writer.submit(WriteKind.BARRIER, ())
@@ -274,6 +284,10 @@ class Journal:
     async def last_trade_id(self, symbol: str) -> int | None:
         """The highest trade id journaled for `symbol`: where a myTrades catch-up starts."""
         return await self._reader.last_trade_id(symbol)
+
+    async def trade_ids_after(self, symbol: str, trade_id: int) -> list[int]:
+        """The trade ids journaled for `symbol` above `trade_id`, ascending (keys only)."""
+        return await self._reader.trade_ids_after(symbol, trade_id)
 
     async def max_counter(self, name: str) -> int | None:
         """The highest value a counter reached, or None if it was never set."""

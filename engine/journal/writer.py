@@ -7,6 +7,11 @@ row commits at once, with no timer adding latency. Writes commit in the order th
 so a resolved write also proves every earlier write durable. A batch (refusal checks, inserts,
 commit) runs as one function in the connection's thread: one event-loop hop per batch.
 
+A unit (`begin_unit` ... `end_unit`) is a run of writes that commit in one transaction, all or
+nothing: while a unit is open the writer commits nothing queued since it began, and a batch cut
+at `max_batch` inside a unit grows to the unit's end. The pipeline uses it so that an order's row
+never commits apart from the fills and events that moved it.
+
 Any SQLite or OS error fails every waiter of that batch and all queued writes with
 `JournalWriteError`, and the writer stops: from then on writes fail at once and the engine halts.
 """
@@ -78,6 +83,7 @@ class PendingWrite:
     future: asyncio.Future[Any]
     result: Any = None
     refused: BaseException | None = None
+    joined: bool = False  # commits in the same transaction as the write queued before it
 
 
 _EXISTING_INTENTS = (
@@ -106,6 +112,11 @@ class GroupCommitWriter:
         self._next_event_seq = last_event_seq + 1
         self._closing = False
         self._failure: str | None = None
+        # The open unit: writes queued since it began are held (None: no unit is open).
+        self._unit_start: int | None = None
+        self._unit_rows = 0
+        self._submitted = 0  # writes ever queued; the queue's head is write number `_taken`
+        self._taken = 0
         self._transactions = 0
         self._rows = 0
         self._largest_batch = 0
@@ -128,27 +139,72 @@ class GroupCommitWriter:
         elif self._closing:
             future.set_exception(JournalClosed("journal is closed; nothing more can be written"))
         else:
-            self._queue.append(PendingWrite(kind, params, future))
-            self._wakeup.set()
+            joined = self._unit_start is not None and self._unit_rows > 0
+            self._queue.append(PendingWrite(kind, params, future, joined=joined))
+            self._submitted += 1
+            if self._unit_start is not None:
+                self._unit_rows += 1
+            else:
+                self._wakeup.set()
         return future
 
+    def begin_unit(self) -> None:
+        """Hold every write queued from now on until `end_unit`, then commit them together."""
+        if self._unit_start is not None:
+            raise RuntimeError("a journal unit is already open")
+        self._unit_start = self._submitted
+        self._unit_rows = 0
+
+    def end_unit(self) -> None:
+        """Close the open unit: its writes may commit now, all in one transaction."""
+        if self._unit_start is None:
+            if self._closing or self._failure is not None:
+                return  # close() dropped the unit, or the failure failed its writes
+            raise RuntimeError("no journal unit is open")
+        self._unit_start = None
+        self._wakeup.set()
+
+    def _ready(self) -> int:
+        """How many queued writes may commit now: all but those of an open unit."""
+        if self._unit_start is None:
+            return len(self._queue)
+        return self._unit_start - self._taken
+
     async def close(self) -> None:
-        """Refuse new writes, commit what is queued, and stop the task."""
+        """Refuse new writes, commit what is queued, and stop the task.
+
+        A unit still open is dropped, all of it (its waiters fail with `JournalClosed`): its
+        owner never ended it, so committing a part of it could be the half it exists to avoid.
+        """
         self._closing = True
+        if self._unit_start is not None:
+            held = [self._queue.pop() for _ in range(self._submitted - self._unit_start)]
+            self._submitted = self._unit_start
+            self._unit_start = None
+            for write in held:
+                if not write.future.done():
+                    write.future.set_exception(
+                        JournalClosed("journal closed before this write's unit was complete")
+                    )
         self._wakeup.set()
         # wait() rather than await: a writer that died has already failed its waiters and logged.
         await asyncio.wait([self._task])
 
     async def _run(self) -> None:
         while True:
-            if not self._queue:
+            ready = self._ready()
+            if not ready:
                 if self._closing or self._failure is not None:
                     return
                 self._wakeup.clear()
                 await self._wakeup.wait()
                 continue
-            batch_size = min(len(self._queue), self._max_batch)
-            batch = [self._queue.popleft() for _ in range(batch_size)]
+            batch_size = min(ready, self._max_batch)
+            queue = self._queue
+            while batch_size < ready and queue[batch_size].joined:
+                batch_size += 1  # never split a unit: the batch ends where its last unit does
+            batch = [queue.popleft() for _ in range(batch_size)]
+            self._taken += batch_size
             try:
                 await self._commit(batch)
             except BaseException as exc:
@@ -192,6 +248,8 @@ class GroupCommitWriter:
         log.error("journal write failed, the journal refuses further writes: %s", reason)
         waiting = [*batch, *self._queue]
         self._queue.clear()
+        self._taken = self._submitted
+        self._unit_start = None  # its writes are among those failed here
         for write in waiting:
             if not write.future.done():
                 error = JournalWriteError(f"journal write not committed: {reason}")

@@ -113,6 +113,7 @@ async def assemble(
         recent=restored.recent,
         recent_limit=options.recent_orders,
     )
+    pipeline.journal_orders(restored.forwarded)  # rows that were behind their fills
     parts = Parts(
         options=options,
         clock=clock,

@@ -99,11 +99,12 @@ class Pipeline:
         """Journal and publish events that already changed the book or the ledger; the fills
         among them are booked to the ledger here. Returns every event, the ledger's included."""
         out: list[Event] = []
-        touched: dict[str, None] = {}
         for event in events:
             out.append(event)
             if isinstance(event, OrderEvent):
-                touched[event.order.client_order_id] = None
+                if not self._flush_scheduled:
+                    self._open_unit()
+                self._dirty[event.order.client_order_id] = None
             if isinstance(event, OrderFilled | OrderPartiallyFilled):
                 out.extend(self._book_fill(event.order, event.fill))
             elif isinstance(event, BalanceChanged):
@@ -114,36 +115,50 @@ class Pipeline:
             for event in out:
                 last = self._emit(event, ts, ts_text)
             last.add_done_callback(self._publish_committed)
-        if touched:
-            self._dirty.update(touched)
-            if not self._flush_scheduled:
-                self._flush_scheduled = True
-                asyncio.get_running_loop().call_soon(self.write_orders)
         return out
 
-    def write_orders(self) -> None:
-        """Journal the latest record of every order changed since the last call, then let the
-        settled ones leave the book.
+    def _open_unit(self) -> None:
+        """An order moves: what this loop pass journals, its rows included, commits as one."""
+        self.journal.begin_unit()
+        self._flush_scheduled = True
+        asyncio.get_running_loop().call_soon(self.write_orders)
 
-        Runs once per event-loop pass (scheduled by `record`): a stream burst that moves one
-        order five times writes one order row, not five. The fills and events that moved it
-        are journaled as they happen; a restart re-derives an order's booked fills from the
-        journaled fills (see `restore.py`), so a row one step behind is harmless.
+    def write_orders(self) -> None:
+        """Journal the latest record of every order changed since the last call, end the
+        journal unit, then let the settled ones leave the book.
+
+        Runs once per event-loop pass (scheduled by `record` with the unit it opens): a stream
+        burst that moves one order five times writes one order row, not five, and the row
+        commits in the same transaction as the fills and events that moved it (and everything
+        else queued meanwhile): a crash or a failed write never leaves a row behind them.
         """
-        self._flush_scheduled = False
+        unit_open, self._flush_scheduled = self._flush_scheduled, False
         dirty, self._dirty = self._dirty, {}
         last: asyncio.Future[None] | None = None
-        for client_order_id in dirty:
-            order = self.book.get(client_order_id)
-            if order is None:
-                continue
-            last = self._journal_order(order)
-            if self.book.evictable(order):
-                self.book.evict(client_order_id)
-                self.recent.append(order)
+        try:
+            for client_order_id in dirty:
+                order = self.book.get(client_order_id)
+                if order is None:
+                    continue
+                last = self._journal_order(order)
+                if self.book.evictable(order):
+                    self.book.evict(client_order_id)
+                    self.recent.append(order)
+        finally:
+            if unit_open:
+                self.journal.end_unit()
         if last is not None:
             # Writes commit in order and a failed write fails every later one, so the last
             # write's outcome is the whole pass's: one check instead of one per order.
+            last.add_done_callback(self._check_write)
+
+    def journal_orders(self, orders: Iterable[Order]) -> None:
+        """Write these orders' rows as they stand, with no event: how a restart replaces rows
+        it found behind their journaled fills (see `restore.py`)."""
+        last: asyncio.Future[None] | None = None
+        for order in orders:
+            last = self._journal_order(order)
+        if last is not None:
             last.add_done_callback(self._check_write)
 
     def emit(self, event: Event) -> asyncio.Future[int]:

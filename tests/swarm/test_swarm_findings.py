@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import pytest
 from swarm_faults import FaultProfile
 from swarm_port import SimPort
 from swarm_run import SwarmRun, run_seed
@@ -93,17 +92,14 @@ async def _disk_fills_between_a_fill_and_its_order_row(run: SwarmRun) -> None:
     run.note(f"after the restart: {engine.parts.gate.state.value} {engine.parts.gate.reason}")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="open engine bug (issue 4): an order row one write behind its committed events is "
-    "restored stale and marked UNKNOWN (I5); the fix is to commit the order row with its events",
-)
 def test_a_restart_after_a_failed_order_row_write_trades_again() -> None:
-    """Found with the disk-full fault: the restart restores the order from its stale row
-    (nothing executed), marks it UNKNOWN (I5: executed quantity falls from 0.00105 to 0),
-    settles it FILLED again, books its already journaled fill a second time in memory and
-    halts ("a fill already journaled was booked again in memory; restart the engine"), and
-    every restart does the same: the desk cannot trade again."""
+    """Found with the disk-full fault: the restart restored the order from its stale row
+    (nothing executed), marked it UNKNOWN (I5: executed quantity falls from 0.00105 to 0),
+    settled it FILLED again, booked its already journaled fill a second time in memory and
+    halted ("a fill already journaled was booked again in memory; restart the engine"), and
+    every restart did the same: the desk could not trade again. Fixed in pipeline.py and
+    writer.py (an order's row commits in one transaction with its fills and events) and in
+    restore.py (a row behind its journaled fills is moved forward to them)."""
     result = run_seed(1, 0, script=_disk_fills_between_a_fill_and_its_order_row, profile=CALM)
     assert result.failure is None, "\n".join([result.failure or "", *result.log])
     assert "after the restart: ACTIVE" in "\n".join(result.log)
