@@ -153,6 +153,15 @@ class JournalReader:
         rows = await self._fetch("SELECT max(trade_id) FROM fills WHERE symbol = ?", (symbol,))
         return None if rows[0][0] is None else int(rows[0][0])
 
+    async def trade_ids_after(self, symbol: str, trade_id: int) -> list[int]:
+        """The trade ids journaled for `symbol` above `trade_id`, ascending: read from the
+        fills' key alone (no payload is decoded), so a restart's check is cheap."""
+        rows = await self._fetch(
+            "SELECT trade_id FROM fills WHERE symbol = ? AND trade_id > ? ORDER BY trade_id",
+            (symbol, trade_id),
+        )
+        return [int(row[0]) for row in rows]
+
     async def max_counter(self, name: str) -> int | None:
         rows = await self._fetch("SELECT value FROM counters WHERE name = ?", (name,))
         return int(rows[0][0]) if rows else None

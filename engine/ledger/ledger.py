@@ -64,11 +64,14 @@ class Ledger:
         events: list[Event] = [PositionChanged(effect.position, fill)]
         if effect.excess_qty > 0:
             events.append(PositionOversold(effect.position, effect.excess_qty, fill))
-        fee = split_fee(position, fill)
-        if fee.third_asset is not None:
-            events.extend(
-                self._spend_fee_asset(fee.third_asset, fee.third, fee_price, position, fill)
-            )
+        if fill.commission_asset not in (None, position.base_asset, position.quote_asset):
+            # Only a third-asset commission needs the split again (a restart replays every
+            # fill through here, so the usual case skips it).
+            fee = split_fee(position, fill)
+            if fee.third_asset is not None:
+                events.extend(
+                    self._spend_fee_asset(fee.third_asset, fee.third, fee_price, position, fill)
+                )
         return events
 
     def _spend_fee_asset(

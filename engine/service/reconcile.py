@@ -256,15 +256,12 @@ class Reconciler:
         a restart), read once: the book may no longer hold their orders."""
         if self._journaled is None:
             journal = self._parts.journal
-            cursors = {
-                symbol: await journal.max_counter(trade_cursor_name(symbol))
-                for symbol in self._parts.symbols
-            }
             found: set[tuple[str, int]] = set()
-            async for row in journal.iter_fills():
-                cursor = cursors.get(row.symbol)
-                if cursor is not None and row.trade_id > cursor:
-                    found.add((row.symbol, row.trade_id))
+            for symbol in self._parts.symbols:
+                cursor = await journal.max_counter(trade_cursor_name(symbol))
+                if cursor is not None:
+                    trade_ids = await journal.trade_ids_after(symbol, cursor)
+                    found.update((symbol, trade_id) for trade_id in trade_ids)
             self._journaled = found
         return self._journaled
 
