@@ -234,6 +234,11 @@ def load(state: dict[str, Any], clock: Clock, symbols: list[SymbolSpec] | None) 
     for row in state["trades"]:
         trade = Trade.from_state(row)
         v.trades.setdefault((trade.account_id, trade.symbol), []).append(trade)
+    # The queries page by bisection over id order; the store returns history by time.
+    for orders in v.account_orders.values():
+        orders.sort(key=lambda order: order.order_id)
+    for trades in v.trades.values():
+        trades.sort(key=lambda trade: trade.trade_id)
     _rebuild_books(v)
     v.next_order_id.update(state["next_order_id"])
     v.next_trade_id.update(state["next_trade_id"])

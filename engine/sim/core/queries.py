@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import bisect
+import itertools
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -70,33 +73,42 @@ def _window(
     start: int | None,
     end: int | None,
     limit: int,
-    id_of: Any,
-    time_of: Any,
+    id_of: Callable[[Any], int],
+    time_of: Callable[[Any], int],
+    keep: Callable[[Any], bool] = lambda _item: True,
 ) -> list[Any]:
-    """Binance's paging: from an id or a start time oldest first, else the most recent."""
-    chosen = [
-        x
-        for x in items
-        if (key_id is None or id_of(x) >= key_id)
-        and (start is None or time_of(x) >= start)
-        and (end is None or time_of(x) <= end)
-    ]
+    """Binance's paging: from an id or a start time oldest first, else the most recent.
+
+    `items` are in id order (appended as ids are issued, sorted again at load), so a page
+    starts by bisection and stops once it is full: paging through a long history costs each
+    page its own length, not the history's."""
+
+    def wanted(item: Any) -> bool:
+        return (
+            (start is None or time_of(item) >= start)
+            and (end is None or time_of(item) <= end)
+            and keep(item)
+        )
+
     if key_id is not None or start is not None:
-        return chosen[:limit]
-    return chosen[-limit:]
+        first = 0 if key_id is None else bisect.bisect_left(items, key_id, key=id_of)
+        return list(itertools.islice(filter(wanted, itertools.islice(items, first, None)), limit))
+    newest = list(itertools.islice(filter(wanted, reversed(items)), limit))
+    newest.reverse()
+    return newest
 
 
 def all_orders(v: Venue, account_id: int, symbol: str, params: p.Params) -> list[dict[str, Any]]:
     start, end = time_window(params)
-    orders = [o for o in v.account_orders.get((account_id, symbol), []) if visible(v, o)]
     chosen = _window(
-        orders,
+        v.account_orders.get((account_id, symbol), []),
         p.integer(params, "orderId"),
         start,
         end,
         limit_of(params),
         lambda o: o.order_id,
         lambda o: o.time,
+        keep=lambda o: visible(v, o),
     )
     return [query_shape(o) for o in chosen]
 
@@ -118,17 +130,15 @@ def my_trades(v: Venue, account_id: int, symbol: str, params: p.Params) -> list[
         raise SimError(-1128, MSG_BAD_COMBO)
     start, end = time_window(params)
     order_id = p.integer(params, "orderId")
-    trades = v.trades.get((account_id, symbol), [])
-    if order_id is not None:
-        trades = [t for t in trades if t.order_id == order_id]
     chosen = _window(
-        trades,
+        v.trades.get((account_id, symbol), []),
         p.integer(params, "fromId"),
         start,
         end,
         limit_of(params),
         lambda t: t.trade_id,
         lambda t: t.time,
+        keep=lambda t: order_id is None or t.order_id == order_id,
     )
     return [t.shape() for t in chosen]
 
