@@ -58,6 +58,7 @@ MSG_STP_NOT_ALLOWED = "This symbol does not allow the specified self-trade preve
 MSG_BAD_COMBO = "Combination of optional parameters invalid."
 MSG_REPLACE_FAILED = "Order cancel-replace failed."
 MSG_REPLACE_PARTIAL = "Order cancel-replace partially failed."
+MSG_MARKET_CLOSED = "Market is closed."
 MSG_NO_LIQUIDITY = "Order book liquidity is less than LOT_SIZE filter minimum quantity."
 DECIMAL_RANGE = r"^([0-9]{1,20})(\.[0-9]{1,20})?$"
 INTEGER_RANGE = r"^[0-9]{1,20}$"

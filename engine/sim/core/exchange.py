@@ -36,7 +36,8 @@ from engine.sim.core.events import balance_update
 from engine.sim.core.oco import place_oco
 from engine.sim.core.orders import query_shape, response_shape
 from engine.sim.core.params import fmt
-from engine.sim.core.symbols import SymbolSpec, default_symbols
+from engine.sim.core.settlement import close
+from engine.sim.core.symbols import SYMBOL_STATUSES, SymbolSpec, default_symbols
 from engine.sim.core.validation import check_filters, enum, parse_order, symbol_of
 from engine.sim.core.venue import MarketListener, UserListener, Venue
 
@@ -176,8 +177,44 @@ class Exchange:
             "timezone": "UTC",
             "serverTime": self._v.clock.now_ms(),
             "exchangeFilters": [],
-            "symbols": [self._v.specs[s].info() for s in chosen],
+            "symbols": [self._symbol_info(s) for s in chosen],
         }
+
+    def _symbol_info(self, symbol: str) -> dict[str, Any]:
+        info = self._v.specs[symbol].info()
+        info["status"] = self._v.symbol_status.get(symbol, "TRADING")
+        return info
+
+    def set_symbol_status(self, symbol: str, status: str, *, expire_open: bool = False) -> int:
+        """A maintenance, as Binance runs one: while a symbol is not TRADING (BREAK, HALT, ...)
+        exchangeInfo says so, new orders get -2010 "Market is closed." and its price stands
+        still; cancels still work. With `expire_open` the exchange also expires the symbol's
+        open orders (every account's), each reported EXPIRED. Returns how many expired."""
+        if symbol not in self._v.specs:
+            raise bad_symbol()
+        if status not in SYMBOL_STATUSES:
+            raise ValueError(f"status must be one of {', '.join(SYMBOL_STATUSES)}")
+        v = self._v
+        with v.op():
+            if status == "TRADING":
+                v.symbol_status.pop(symbol, None)
+            else:
+                v.symbol_status[symbol] = status
+            if not expire_open or status == "TRADING":
+                return 0
+            expiring = sorted(
+                (
+                    order
+                    for (_account, order_symbol), held in v.open_orders.items()
+                    if order_symbol == symbol
+                    for order in held.values()
+                ),
+                key=lambda order: order.order_id,
+            )
+            for order in expiring:
+                if order.is_open:  # an OCO leg may have ended with its sibling
+                    close(v, order, "EXPIRED", "EXPIRED")
+            return len(expiring)
 
     def _per_symbol(
         self, params: Params, build: Callable[[str], dict[str, Any]]

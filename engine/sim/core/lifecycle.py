@@ -10,6 +10,7 @@ from engine.sim.core.errors import (
     MSG_CANCEL_RESTRICTED,
     MSG_DUPLICATE_ORDER,
     MSG_INSUFFICIENT_BALANCE,
+    MSG_MARKET_CLOSED,
     MSG_NO_LIQUIDITY,
     MSG_WOULD_MATCH,
     MSG_WOULD_TRIGGER,
@@ -57,9 +58,16 @@ def check_duplicate(v: Venue, account_id: int, symbol: str, client_id: str | Non
         raise order_rejected(MSG_DUPLICATE_ORDER)
 
 
+def check_trading(v: Venue, symbol: str) -> None:
+    """A symbol that is not TRADING (a maintenance) takes no new orders: -2010 as on Binance."""
+    if symbol in v.symbol_status:
+        raise order_rejected(MSG_MARKET_CLOSED)
+
+
 def engine_checks(v: Venue, account_id: int, req: OrderRequest) -> Decimal | None:
     """The matching engine's rejections (-2010); returns the quantity a quoteOrderQty order
     will fill, which becomes its origQty."""
+    check_trading(v, req.symbol)
     check_duplicate(v, account_id, req.symbol, req.client_order_id)
     market = v.markets[req.symbol]
     if would_trigger(req, market.last):
@@ -245,6 +253,8 @@ def step_symbol(v: Venue, symbol: str) -> None:
 
 
 def move_market(v: Venue, symbol: str, raw: Decimal) -> None:
+    if symbol in v.symbol_status:
+        return  # no trading, so no trades and no price: resting orders wait for TRADING
     v.markets[symbol].move_to(raw, v.config, v.now)
     cross_resting(v, symbol)
     check_stops(v, symbol)

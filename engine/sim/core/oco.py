@@ -18,7 +18,13 @@ from engine.sim.core.errors import (
     one_of_required,
     order_rejected,
 )
-from engine.sim.core.lifecycle import check_duplicate, create_order, start, would_take
+from engine.sim.core.lifecycle import (
+    check_duplicate,
+    check_trading,
+    create_order,
+    start,
+    would_take,
+)
 from engine.sim.core.orders import Execution, OrderList, list_shape, response_shape
 from engine.sim.core.settlement import emit_list_status, lock_amount
 from engine.sim.core.symbols import SymbolSpec
@@ -141,6 +147,7 @@ def place_oco(v: Venue, account_id: int, spec: SymbolSpec, params: p.Params) -> 
     if counts.order_lists + 1 > spec.max_num_order_lists:
         raise filter_failure("MAX_NUM_ORDER_LISTS")
 
+    check_trading(v, spec.symbol)
     for leg in (below, above):
         check_duplicate(v, account_id, spec.symbol, leg.client_order_id)
     if below.client_order_id is not None and below.client_order_id == above.client_order_id:

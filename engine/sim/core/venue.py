@@ -76,6 +76,8 @@ class Venue:
         self.lists: dict[int, OrderList] = {}
         self.account_lists: dict[int, list[OrderList]] = {}
         self.trades: dict[tuple[int, str], list[Trade]] = {}
+        # Symbols not TRADING (a maintenance: BREAK, HALT, ...); absent means TRADING.
+        self.symbol_status: dict[str, str] = {}
         self.next_order_id = {symbol: 1 for symbol in self.specs}
         self.next_trade_id = {symbol: 1 for symbol in self.specs}
         self.next_prevented_id = {symbol: 0 for symbol in self.specs}

@@ -13,6 +13,9 @@ Routes (JSON in and out):
 - POST /_sim/key_permissions {"apiKey", "permissions"}  change a key's apiRestrictions flags,
        as its owner does on Binance's site -> the key's apiRestrictions
 - POST /_sim/bnb_burn {"account", "enabled"}     pay fees in BNB
+- POST /_sim/symbol_status {"symbol", "status", "expire_open"?}  a maintenance: a symbol not
+       TRADING refuses new orders ("Market is closed.") and its price stands still; with
+       expire_open its open orders are expired -> {"symbol", "status", "expired"}
 - GET/POST /_sim/config                          the core's knobs (fee rates, visibility lag...)
 - GET/POST /_sim/clock {"skew_ms"}               shift the exchange clock (-1021 rehearsals)
 - GET/POST/DELETE /_sim/limits                   weight and order-count limits; DELETE forgets
@@ -138,6 +141,7 @@ class AdminApi:
             web.post("/_sim/keys", wrap(self.keys)),
             web.post("/_sim/key_permissions", wrap(self.key_permissions)),
             web.post("/_sim/bnb_burn", wrap(self.bnb_burn)),
+            web.post("/_sim/symbol_status", wrap(self.symbol_status)),
             web.get("/_sim/config", wrap(self.config)),
             web.post("/_sim/config", wrap(self.config)),
             web.get("/_sim/clock", wrap(self.clock)),
@@ -267,6 +271,14 @@ class AdminApi:
             raise AdminError("enabled must be true or false")
         self._ctx.exchange.set_bnb_burn(self._account(body), enabled)
         return {}
+
+    def symbol_status(self, body: dict[str, Any], request: web.Request) -> Any:
+        symbol, status = _str(body, "symbol"), _str(body, "status")
+        expire_open = body.get("expire_open", False)
+        if not isinstance(expire_open, bool):
+            raise AdminError("expire_open must be true or false")
+        expired = self._ctx.exchange.set_symbol_status(symbol, status, expire_open=expire_open)
+        return {"symbol": symbol, "status": status, "expired": expired}
 
     def config(self, body: dict[str, Any], request: web.Request) -> Any:
         config = self._ctx.exchange.config

@@ -94,6 +94,12 @@ class AdminClient:
     async def bnb_burn(self, account: int, enabled: bool) -> None:
         await self.call("POST", "bnb_burn", {"account": account, "enabled": enabled})
 
+    async def symbol_status(self, symbol: str, status: str, *, expire_open: bool = False) -> Any:
+        """Put a symbol in maintenance (BREAK, HALT, ...) or back to TRADING; with
+        `expire_open` the exchange expires its open orders. Returns how many expired."""
+        body = {"symbol": symbol, "status": status, "expire_open": expire_open}
+        return await self.call("POST", "symbol_status", body)
+
     async def config(self, **changes: Any) -> Any:
         """Change core knobs (e.g. visibility_lag_ms=3000, fee_rate="0.001"); returns all."""
         body = {k: str(v) if isinstance(v, Decimal) else v for k, v in changes.items()}

@@ -3,9 +3,9 @@ embedded exchange: a run of 5xx or a -1016 pauses new orders, the engine probes 
 resumes only once the exchange answers and a reconciliation ran clean; a symbol in BREAK takes
 no orders until it trades again; a -1013 refreshes the rules and local validation uses them.
 Each test ends with the invariants.
-
-The embedded exchange has no admin knob for a symbol's status or filters yet, so those two tests
-change its symbol table in process (the same objects its REST answers are built from)."""
+Symbol statuses go through the exchange's admin knob (`/_sim/symbol_status`, which can also
+expire the symbol's open orders as a maintenance may); the exchange has no knob for filters, so
+the E9 test changes its symbol table in process (the objects its REST answers are built from)."""
 
 from __future__ import annotations
 
@@ -14,14 +14,12 @@ import pathlib
 from decimal import Decimal
 from typing import Any
 
-import pytest
 from engine_testkit import new_account, order_in, started, submit
 from invariants import assert_invariants
 from streams_testkit import BTC, ETH, engine_on, next_event, seq_now
 
 from engine.service.api import CommandName, Outcome
 from engine.service.engine import Engine
-from engine.sim.core.symbols import SymbolSpec
 from engine.sim.runner import SimServer
 
 
@@ -90,20 +88,13 @@ async def test_e5_service_unavailable_pauses_at_once_and_probes_with_backoff(
 
 
 async def test_e5_a_symbol_in_break_takes_no_orders_until_it_trades_again(
-    sim: SimServer, tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch
+    sim: SimServer, tmp_path: pathlib.Path
 ) -> None:
-    status: dict[str, str] = {}
-    listed = SymbolSpec.info
-
-    def info(spec: SymbolSpec) -> dict[str, Any]:
-        return {**listed(spec), "status": status.get(spec.symbol, "TRADING")}
-
-    monkeypatch.setattr(SymbolSpec, "info", info)
     account = await new_account(sim, {"USDT": "10000"})
     engine = engine_on(sim, account, tmp_path, rules_refresh_interval_s=0.1)
     async with started(engine):
         since = await seq_now(engine)
-        status[ETH] = "BREAK"
+        await sim.admin.symbol_status(ETH, "BREAK")
         alarm = await next_event(engine, since, "EngineAlarm", kind="maintenance")
         assert alarm["message"] == (
             "ETHUSDT is BREAK at the exchange: no new orders for it until it trades again"
@@ -114,12 +105,50 @@ async def test_e5_a_symbol_in_break_takes_no_orders_until_it_trades_again(
         assert refused.message == "refused before sending: STATUS: ETHUSDT is BREAK, not TRADING"
         bought = await submit(engine, symbol=BTC, side="buy", type="market", quantity="0.01")
         assert bought.outcome is Outcome.OK, bought.message  # the others trade on
-        status[ETH] = "TRADING"
+        await sim.admin.symbol_status(ETH, "TRADING")
         resumed = await next_event(engine, since, "ReconcileFinished", trigger="ETHUSDT trading")
         assert resumed["clean"] is True
         assert (await _maintenance(engine))["paused_symbols"] == {}
         eth = await submit(engine, symbol=ETH, side="buy", type="market", quantity="0.01")
         assert eth.outcome is Outcome.OK, eth.message
+        await assert_invariants(engine, sim, account)
+
+
+async def test_e5_orders_the_exchange_expires_in_a_maintenance_are_booked_expired(
+    sim: SimServer, tmp_path: pathlib.Path
+) -> None:
+    account = await new_account(sim, {"USDT": "10000", "ETH": "1"})
+    engine = engine_on(sim, account, tmp_path, rules_refresh_interval_s=0.1)
+    async with started(engine):
+        buy = await submit(
+            engine, symbol=ETH, side="buy", type="limit", quantity="0.01", price="3000"
+        )
+        sell = await submit(
+            engine, symbol=ETH, side="sell", type="limit", quantity="0.5", price="5000"
+        )
+        assert (buy.outcome, sell.outcome) == (Outcome.OK, Outcome.OK), (buy, sell)
+        since = await seq_now(engine)
+        expired = await sim.admin.symbol_status(ETH, "HALT", expire_open=True)
+        assert expired["expired"] == 2
+        first = await next_event(engine, since, "OrderExpired")
+        second = await next_event(engine, first["seq"], "OrderExpired")
+        assert [(e["order"]["client_order_id"], e["order"]["state"]) for e in (first, second)] == [
+            (buy.data["client_order_id"], "EXPIRED"),
+            (sell.data["client_order_id"], "EXPIRED"),
+        ]
+        await next_event(engine, since, "EngineAlarm", kind="maintenance")
+        snapshot = await engine.snapshot()
+        assert [o for o in snapshot["orders"]["open"] if o["symbol"] == ETH] == []
+        for placed in (buy, sell):
+            booked = order_in(snapshot, placed.data["client_order_id"])
+            assert booked is not None and booked["state"] == "EXPIRED"
+        eth = next(b for b in snapshot["balances"] if b["asset"] == "ETH")
+        assert (eth["free"], eth["locked"]) == ("1.00000000", "0.00000000")
+        refused = await submit(engine, symbol=ETH, side="buy", type="market", quantity="0.01")
+        assert refused.outcome is Outcome.REFUSED
+        await sim.admin.symbol_status(ETH, "TRADING")
+        resumed = await next_event(engine, since, "ReconcileFinished", trigger="ETHUSDT trading")
+        assert resumed["clean"] is True
         await assert_invariants(engine, sim, account)
 
 
