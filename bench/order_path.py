@@ -6,16 +6,22 @@ identical aiohttp sessions: the engine (a real Engine with its journal on this m
 started and reconciled, given `SubmitOrder` through its client interface), a bare BinanceVenue (the
 adapter alone), and a bare python-binance AsyncClient pointed at the same exchange (BINANCE.md 1.1
 recipe B), the anchor. For each order the time is taken from the call to the moment aiohttp has
-written the request headers (an aiohttp TraceConfig `on_request_headers_sent` hook), so the
-exchange's and the network's time are excluded. The paths alternate order by order (resting LIMIT
-buys far below the market, cancelled in batches outside the timing) so that drift affects all
-alike. Orders are paced 10 ms apart (100 orders per second per path, far above an operator's
-pace) so that each is measured on its own: sent back to back, the engine's intent commit waits
-behind the group commit of the previous order's user-stream events (the engine subscribes to the
-same account), which the closing note of issue 3 reports separately. The engine's time includes the
-durable journal commit of the intent (SQLite WAL, synchronous=FULL: an fsync) that must precede
-every send; it is also reported on its own. Reported: p50 and p99 of each path, the extra time over
-the anchor and the ratio. Aims: engine order path p99 <= 1 ms; adapter overhead p99 <= 1 ms.
+written the order request's headers (an aiohttp TraceConfig `on_request_headers_sent` hook on POST
+/api/v3/order), so the exchange's and the network's time are excluded, while the price lookups the
+engine's risk check may make on the way are included. The engine's risk limits are lifted
+(`bench.emergency_stop.SETUP_LIMITS`: its default of 10 orders a minute would refuse nearly every
+order, and a refused order writes no request, which is an error here) and it follows the market data
+of every symbol the account holds, as a desk trading them would (when one of those marks has gone
+stale, the risk check asks REST for prices: that time is part of the path). The paths alternate
+order by order (resting LIMIT buys far below the market, cancelled in batches outside the timing) so
+that drift affects all alike. Orders are paced 10 ms apart (100 orders per second per path, far
+above an operator's pace) so that each is measured on its own: sent back to back, the engine's
+intent commit waits behind the group commit of the previous order's user-stream events (the engine
+subscribes to the same account), which the closing note of issue 3 reports separately. The engine's
+time includes the durable journal commit of the intent (SQLite WAL, synchronous=FULL: an fsync) that
+must precede every send; it is also reported on its own. Reported: p50 and p99 of each path, the
+extra time over the anchor and the ratio. Aims: engine order path p99 <= 1 ms; adapter overhead p99
+<= 1 ms.
 
 Run: `python -m bench.order_path [--short]`.
 """
@@ -37,8 +43,9 @@ from typing import Any
 import aiohttp
 from pydantic import SecretStr
 
+from bench.emergency_stop import SETUP_LIMITS
 from bench.figure import Aim, Figure
-from bench.sim_throughput import running_sim
+from bench.sim_throughput import SYMBOLS, running_sim
 from engine.config import Mode, Settings
 from engine.service.api import CommandName
 from engine.service.engine import make_engine
@@ -51,6 +58,7 @@ with warnings.catch_warnings():  # python-binance imports websockets' deprecated
     from binance import AsyncClient
 
 SYMBOL = "BTCUSDT"
+ORDER_PATH = "/api/v3/order"
 PRICE = Decimal("50000.00")  # far below the market: the order rests
 QTY = Decimal("0.00020")
 PACE_S = 0.010  # between orders, so each is measured on its own (see the method)
@@ -58,7 +66,9 @@ BATCH = 40  # orders per side between cancel-alls (keeps balances and open-order
 
 
 class _WriteMarks:
-    """Records when aiohttp finished writing the headers of the latest request."""
+    """Records when aiohttp finished writing the headers of the latest order request (POST
+    /api/v3/order): other requests on the same session (the risk check's price lookups) are
+    part of the path, not its end."""
 
     def __init__(self) -> None:
         self.written_ns = 0
@@ -71,12 +81,17 @@ class _WriteMarks:
         ctx: SimpleNamespace,
         params: aiohttp.TraceRequestHeadersSentParams,
     ) -> None:
-        self.written_ns = time.perf_counter_ns()
+        if params.method == "POST" and params.url.path == ORDER_PATH:
+            self.written_ns = time.perf_counter_ns()
 
 
 async def _timed(marks: _WriteMarks, call: Callable[[], Awaitable[Any]]) -> float:
+    """Milliseconds from the call to its order request's headers written; an error if the call
+    wrote no order request (a refused order would otherwise be timed by an earlier one's mark)."""
     started = time.perf_counter_ns()
-    await call()
+    result = await call()
+    if marks.written_ns < started:
+        raise RuntimeError(f"no order request was written: {result!r:.300}")
     return (marks.written_ns - started) / 1e6
 
 
@@ -110,9 +125,10 @@ async def run(orders: int) -> dict[str, float]:
                 data_dir=data_dir,
                 api_key=SecretStr(sim.api_key),
                 api_secret=SecretStr(sim.api_secret),
+                risk=SETUP_LIMITS,
             ),
             venue_options=VenueOptions(session_params={"trace_configs": [engine_marks.trace]}),
-            symbols=(SYMBOL,),
+            symbols=SYMBOLS,
         )
         await engine.start()
         submit = {

@@ -13,6 +13,7 @@ Routes (all JSON):
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import json
 import logging
@@ -21,6 +22,7 @@ import pathlib
 from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any, Protocol
 
+import orjson
 from aiohttp import WSCloseCode, web
 
 from engine.service.api import CommandName, CommandResult, Outcome
@@ -35,6 +37,7 @@ DEFAULT_QUEUE_LIMIT = 1024
 DEFAULT_REPLAY_LIMIT = 1000
 MAX_REPLAY_LIMIT = 10_000
 _HEARTBEAT_S = 15.0
+_ENCODED_KEPT = 4096  # recent events' texts, shared by the subscribers that follow live
 _CLOSE_TIMEOUT_S = 1.0
 
 
@@ -76,6 +79,7 @@ class ControlServer:
         self._inode: int | None = None
         self._streams: set[web.WebSocketResponse] = set()
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._encoded = _EncodedEvents(_ENCODED_KEPT)
         self.disconnected_slow = 0
 
     @property
@@ -199,7 +203,7 @@ class ControlServer:
             return _json({"error": str(error)}, status=400)
         ws = web.WebSocketResponse(heartbeat=_HEARTBEAT_S)
         await ws.prepare(request)
-        queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(self._queue_limit)
+        queue: asyncio.Queue[str] = asyncio.Queue(self._queue_limit)
         self._streams.add(ws)
         pump = self._keep(asyncio.create_task(self._pump(since, queue, ws)))
         writer = self._keep(asyncio.create_task(_write(queue, ws)))
@@ -213,9 +217,7 @@ class ControlServer:
             await asyncio.wait([pump, writer])
         return ws
 
-    async def _pump(
-        self, since: int, queue: asyncio.Queue[dict[str, Any]], ws: web.WebSocketResponse
-    ) -> None:
+    async def _pump(self, since: int, queue: asyncio.Queue[str], ws: web.WebSocketResponse) -> None:
         """Move events into this subscriber's bounded queue; on overflow, drop the subscriber.
 
         However the engine's stream ends (stopped, failed, overflowed) the WebSocket is closed,
@@ -229,7 +231,7 @@ class ControlServer:
             events = self._client.events(since)
             async for event in events:
                 try:
-                    queue.put_nowait(event)
+                    queue.put_nowait(self._encoded.text(event))
                 except asyncio.QueueFull:
                     self.disconnected_slow += 1
                     log.warning("a stream subscriber fell %d events behind; dropped", queue.maxsize)
@@ -257,11 +259,47 @@ class ControlServer:
             log.error("a control server task failed", exc_info=task.exception())
 
 
-async def _write(queue: asyncio.Queue[dict[str, Any]], ws: web.WebSocketResponse) -> None:
+class _EncodedEvents:
+    """Each live event's JSON text, written once for all subscribers: the hub hands every
+    subscriber the same dict, so the text is found by seq and checked to be of that very dict
+    (a replayed event is a new dict and is simply written again)."""
+
+    def __init__(self, kept: int) -> None:
+        self._kept = kept
+        self._texts: collections.OrderedDict[Any, tuple[dict[str, Any], str]] = (
+            collections.OrderedDict()
+        )
+
+    def text(self, event: dict[str, Any]) -> str:
+        seq = event.get("seq")
+        known = self._texts.get(seq)
+        if known is not None and known[0] is event:
+            return known[1]
+        text = event_text(event)
+        self._texts[seq] = (event, text)
+        if len(self._texts) > self._kept:
+            self._texts.popitem(last=False)
+        return text
+
+
+def event_text(event: dict[str, Any]) -> str:
+    """An event as one WebSocket message: the text `json.dumps(event, separators=(",", ":"))`
+    writes, by orjson whenever that gives the same text (ASCII without DEL, which the standard
+    encoder escapes and orjson does not), several times faster."""
+    try:
+        data = orjson.dumps(event)
+    except orjson.JSONEncodeError:
+        return _dumps(event)
+    if data.isascii() and b"\x7f" not in data:
+        return data.decode("ascii")
+    return _dumps(event)
+
+
+async def _write(queue: asyncio.Queue[str], ws: web.WebSocketResponse) -> None:
     while True:
-        event = await queue.get()
+        text = await queue.get()
         try:
-            await ws.send_str(json.dumps(event, separators=(",", ":")))
+            await ws.send_str(text)
         finally:
             queue.task_done()
 

@@ -8,6 +8,7 @@ where a decimal string belongs, or an unknown status raises `MalformedPayload`.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -131,14 +132,50 @@ def _amount(obj: Mapping[str, Any], key: str, what: str) -> Decimal:
     """
     value = obj.get(key)
     if type(value) is str:
-        try:
-            number = Decimal(value)
-        except (InvalidOperation, ValueError):
-            pass
-        else:
-            if number.is_finite() and not number.is_signed():
-                return number
+        number = _plain_amount(value)
+        if number is not None:
+            return number
     return decimal_field(obj, key, what)
+
+
+@functools.lru_cache(maxsize=4096)
+def _plain_amount(text: str) -> Decimal | None:
+    """The value of a decimal string if it is finite and not negative, else None; remembered,
+    because a stream repeats the same few texts ("0.00000000", the order's quantity and price,
+    the book's levels) and a Decimal is immutable, so one instance can serve every report."""
+    try:
+        number = Decimal(text)
+    except (InvalidOperation, ValueError):
+        return None
+    return number if number.is_finite() and not number.is_signed() else None
+
+
+# Strings this short that are printable (which excludes every control character) are accepted
+# without the full check; anything else takes `text_field`/`optional_text`, which refuse or
+# accept it exactly as before. Symbols, ids and reasons are all far shorter.
+_SHORT_TEXT = 64
+
+
+def _text(obj: Mapping[str, Any], key: str, what: str) -> str:
+    """`text_field`, with the usual case checked inline (a few per report)."""
+    value = obj.get(key)
+    if type(value) is str and 0 < len(value) <= _SHORT_TEXT and value.isprintable():
+        return value
+    return text_field(obj, key, what)
+
+
+def _optional_text(obj: Mapping[str, Any], key: str, what: str) -> str | None:
+    """`optional_text`, with the usual case checked inline."""
+    value = obj.get(key)
+    if type(value) is str and 0 < len(value) <= _SHORT_TEXT and value.isprintable():
+        return value
+    return optional_text(obj, key, what)
+
+
+def _int(obj: Mapping[str, Any], key: str, what: str) -> int:
+    """`int_field`, with the usual case (an exact int, never a bool) checked inline."""
+    value = obj.get(key)
+    return value if type(value) is int else int_field(obj, key, what)
 
 
 def _optional_amount(obj: Mapping[str, Any], key: str, what: str) -> Decimal | None:
@@ -150,12 +187,14 @@ def _optional_amount(obj: Mapping[str, Any], key: str, what: str) -> Decimal | N
 
 
 def _time(obj: Mapping[str, Any], key: str, what: str) -> datetime:
-    return utc_from_ms(int_field(obj, key, what))
+    return utc_from_ms(_int(obj, key, what))
 
 
 def _list_id(obj: Mapping[str, Any], key: str, what: str) -> int | None:
-    value = optional_int(obj, key, what)
-    return None if value is None or value < 0 else value
+    if obj.get(key) is None:
+        return None
+    number = _int(obj, key, what)
+    return None if number < 0 else number
 
 
 def _qty(obj: Mapping[str, Any], key: str, what: str) -> Decimal | None:
@@ -178,7 +217,7 @@ def _commission(
     obj: Mapping[str, Any], amount_key: str, asset_key: str, what: str
 ) -> tuple[Decimal, str | None]:
     amount = _amount(obj, amount_key, what)
-    asset = optional_text(obj, asset_key, what)
+    asset = _optional_text(obj, asset_key, what)
     if asset is None and amount != 0:
         raise MalformedPayload(f"{what}: commission {amount} without a commission asset")
     return amount, asset
@@ -189,21 +228,21 @@ def _commission(
 
 def parse_execution_report(msg: Mapping[str, Any]) -> ExecutionUpdate:
     """An `executionReport` event (bare, as python-binance hands it over)."""
-    raw = require_mapping(msg, "executionReport")
+    raw = msg if type(msg) is dict else require_mapping(msg, "executionReport")
     what = "executionReport"
     if raw.get("e") != "executionReport":
         raise MalformedPayload(f"{what}: event type is {raw.get('e')!r:.40}")
-    symbol = text_field(raw, "s", what)
+    symbol = _text(raw, "s", what)
     state, raw_state = _state(raw, "X", what)
-    execution_type = text_field(raw, "x", what)
+    execution_type = _text(raw, "x", what)
     side = _enum(Side, _SIDES, raw, "S", what)
-    order_id = int_field(raw, "i", what)
-    client_order_id = text_field(raw, "c", what)
+    order_id = _int(raw, "i", what)
+    client_order_id = _text(raw, "c", what)
     transact_time = _time(raw, "T", what)
     status = OrderStatusReport(
         symbol=symbol,
         client_order_id=client_order_id,
-        orig_client_order_id=optional_text(raw, "C", what),
+        orig_client_order_id=_optional_text(raw, "C", what),
         order_id=order_id,
         order_list_id=_list_id(raw, "g", what),
         side=side,
@@ -213,18 +252,18 @@ def parse_execution_report(msg: Mapping[str, Any]) -> ExecutionUpdate:
         price=_optional_amount(raw, "p", what),
         stop_price=_optional_amount(raw, "P", what),
         quote_qty=_optional_amount(raw, "Q", what),
-        trailing_delta=optional_int(raw, "d", what),
+        trailing_delta=None if raw.get("d") is None else _int(raw, "d", what),
         state=state,
         cum_qty=_amount(raw, "z", what),
         cum_quote=_amount(raw, "Z", what),
         transact_time=transact_time,
         execution_type=execution_type,
-        reject_reason=_reason(optional_text(raw, "r", what)),
-        expiry_reason=_expiry(raw_state, optional_text(raw, "eR", what)),
+        reject_reason=_reason(_optional_text(raw, "r", what)),
+        expiry_reason=_expiry(raw_state, _optional_text(raw, "eR", what)),
     )
     if execution_type != "TRADE":
         return ExecutionUpdate(status, None)
-    trade_id = int_field(raw, "t", what)
+    trade_id = _int(raw, "t", what)
     if trade_id < 0:
         raise MalformedPayload(f"{what}: TRADE without a trade id")
     qty = _amount(raw, "l", what)
@@ -296,7 +335,8 @@ def parse_user_event(msg: Mapping[str, Any]) -> UserEvent | None:
 
     Accepts the bare event or the WebSocket API's `{"subscriptionId", "event"}` envelope.
     """
-    raw = require_mapping(msg, "user data event")
+    # A decoded frame is a dict: checked by its exact type first, the Mapping ABC costs more.
+    raw = msg if type(msg) is dict else require_mapping(msg, "user data event")
     if "e" not in raw and isinstance(raw.get("event"), Mapping):
         raw = raw["event"]
     kind = raw.get("e")

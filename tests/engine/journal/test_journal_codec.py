@@ -15,7 +15,14 @@ from journal_testing import read_directory
 from pydantic import SecretStr
 
 from engine.journal import Journal
-from engine.journal.codec import decode, encode, encode_payload, format_ts, parse_ts
+from engine.journal.codec import (
+    PlainPayload,
+    decode,
+    encode,
+    encode_payload,
+    format_ts,
+    parse_ts,
+)
 
 
 class Side(StrEnum):
@@ -156,3 +163,17 @@ async def test_secrets_never_reach_the_file(journal_path: pathlib.Path) -> None:
     everything = read_directory(journal_path.parent)
     assert b"CANARY" not in everything
     assert b"**********" in everything  # what str(SecretStr) shows instead of the value
+
+
+def test_plain_payloads_encode_as_dicts_do_alone_or_nested() -> None:
+    trusted = PlainPayload(qty="0.5", side="BUY", trade_id=7, maker=None, flags=[True])
+    as_dict = dict(trusted)
+    assert encode_payload(trusted) == encode_payload(as_dict)
+    assert encode({"z": trusted, "a": 1}) == encode({"z": as_dict, "a": 1})
+    assert encode({"fill": trusted}) == (
+        '{"fill":{"flags":[true],"maker":null,"qty":"0.5","side":"BUY","trade_id":7}}'
+    )
+    # Beside an unchecked value, the whole payload takes the checking walk, trust and all.
+    assert encode({"fill": trusted, "fee": Decimal("0.1")}) == encode(
+        {"fill": as_dict, "fee": "0.1"}
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import pathlib
 import socket
@@ -18,7 +19,12 @@ from engine.service.api import CommandName, CommandResult, Outcome
 from engine.service.control_client import SocketEngineClient
 from engine.service.control_errors import ControlError, EngineAlreadyRunning
 from engine.service.control_paths import InstancePaths
-from engine.service.control_server import SLOW_SUBSCRIBER_CLOSE, ControlServer
+from engine.service.control_server import (
+    SLOW_SUBSCRIBER_CLOSE,
+    ControlServer,
+    _EncodedEvents,
+    event_text,
+)
 
 
 @pytest.fixture
@@ -326,3 +332,29 @@ async def _until(condition: object) -> None:
             return
         await asyncio.sleep(0.005)
     raise AssertionError("condition never became true")
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        {"seq": 3, "ts": "2026-01-02T00:00:00.000000+00:00", "event": "Tick", "alarm": False},
+        {"seq": 4, "order": {"qty": "0.5", "order_id": None, "tags": [1, True]}, "z": "a"},
+        {"seq": 5, "reason": 'caf\u00e9 \u2014 \x7f\x1b[2J\n\t"quoted" \\'},
+        {"seq": 6, "big": 2**70, "small": -(2**70)},
+    ],
+)
+def test_an_event_is_sent_as_the_standard_encoder_writes_it(event: dict[str, Any]) -> None:
+    assert event_text(event) == json.dumps(event, separators=(",", ":"))
+
+
+def test_a_live_event_is_encoded_once_for_every_subscriber() -> None:
+    texts = _EncodedEvents(2)
+    event = {"seq": 1, "event": "Tick"}
+    first = texts.text(event)
+    assert texts.text(event) is first  # the same dict, as the hub hands every subscriber
+    replayed = dict(event)  # the same event read back from the journal: written again
+    assert texts.text(replayed) == first
+    assert texts.text(replayed) is not first
+    texts.text({"seq": 2})
+    texts.text({"seq": 3})  # only the newest two are kept
+    assert texts.text(replayed) == '{"seq":1,"event":"Tick"}'

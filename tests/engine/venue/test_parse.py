@@ -215,12 +215,39 @@ def test_envelope_and_dispatch() -> None:
         ({"x": "TRADE", "t": 5, "n": "0.1", "N": None}, "without a commission asset"),
         ({"x": "TRADE", "t": 5, "m": "false"}, r"executionReport\.m: expected true or false"),
         ({"s": "BTC\x1b[2J"}, "control characters"),
+        ({"c": "sd-\x9b31m"}, r"executionReport\.c: control characters"),
+        ({"r": "NONE\x07"}, r"executionReport\.r: control characters"),
+        ({"c": ""}, r"executionReport\.c: expected a non-empty string"),
+        ({"s": "B" * 257}, r"executionReport\.s: string longer than 256"),
+        ({"T": 1.5}, r"executionReport\.T: expected an integer"),
         ({"q": "-1"}, "negative value"),
+        ({"z": "-0.1"}, r"executionReport\.z: negative value"),
+        ({"p": "NaN"}, r"executionReport\.p: not a finite number"),
+        ({"z": "0.2x"}, r"executionReport\.z: not a decimal number"),
     ],
 )
 def test_malformed_execution_reports_are_refused(overrides: dict[str, Any], message: str) -> None:
     with pytest.raises(MalformedPayload, match=message):
         parse_execution_report(execution_report(**overrides))
+
+
+def test_long_and_unusual_text_takes_the_full_check() -> None:
+    # Past the inline check's 64 characters, and printable-false without a control character
+    # (a zero-width space): both still accepted, as the full check accepts them.
+    long_id = "c" * 200
+    update = parse_execution_report(execution_report(c=long_id, C="x\u200by"))
+    assert update.status.client_order_id == long_id
+    assert update.status.orig_client_order_id == "x\u200by"
+
+
+def test_repeated_amounts_parse_to_the_same_exact_values() -> None:
+    first = parse_execution_report(execution_report(q="0.50000000", z="-0"))
+    second = parse_execution_report(execution_report(q="0.50000000", z="-0"))
+    for update in (first, second):
+        assert update.status.qty == D("0.50000000")
+        assert str(update.status.qty) == "0.50000000"
+        assert str(update.status.cum_qty) == "-0"  # accepted, as the full check accepts it
+    assert first.status.price == D("60000.00000000")
 
 
 def test_missing_fields_are_named() -> None:
