@@ -120,6 +120,9 @@ async def connect(sim: RunningSim) -> AsyncClient:
     })  # fmt: skip
     client: AsyncClient = await client_class.create(sim.api_key, sim.api_secret)
     client.ws_api.TIMEOUT = 1  # bounds the wait for a last frame when closing (issue #1584)
+    # Events still in flight when a user socket closes land in python-binance's own queue, which
+    # nobody reads; at its default 100 items the read loop ends and the unsubscribe reply is lost.
+    client.ws_api.max_queue_size = 1_000_000
     return client
 
 
