@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from datetime import timedelta
 from decimal import Decimal
 
@@ -116,7 +117,8 @@ def exchange_filters(p: Projection, ctx: RiskContext, limits: RiskLimits) -> Che
 
 def order_rate(p: Projection, ctx: RiskContext, limits: RiskLimits) -> CheckResult:
     cutoff = ctx.now - ORDER_RATE_WINDOW
-    recent = sorted(t for t in ctx.recent_order_times if t > cutoff)
+    ordered = sorted(ctx.recent_order_times)
+    recent = ordered[bisect_right(ordered, cutoff) :]
     limit = limits.max_orders_per_minute
     after = len(recent) + 1
     seconds = int(ORDER_RATE_WINDOW / timedelta(seconds=1))

@@ -7,6 +7,8 @@ engine journals `to_json()` as state and `journal_counters()` as the journal's n
 
 from __future__ import annotations
 
+import itertools
+from bisect import bisect_right
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -37,6 +39,10 @@ def _aware(moment: datetime) -> datetime:
     return moment
 
 
+def _ascending(moments: list[datetime]) -> bool:
+    return all(a <= b for a, b in itertools.pairwise(moments))
+
+
 class DailyCounters:
     """Counters for the current trading day, fed by the engine as orders go out and fill."""
 
@@ -51,7 +57,12 @@ class DailyCounters:
         self._seen: dict[str, tuple[str, Decimal, Decimal]] = {
             p.symbol: (p.quote_asset, p.realized_pnl, p.fees_paid) for p in positions
         }
+        # Times of the orders sent in the last minute, with their ISO text (written with the
+        # state on every order); `_in_order` while each was recorded no earlier than the one
+        # before, so the window's start is found by bisection rather than a scan.
         self._recent: list[datetime] = []
+        self._recent_text: list[str] = []
+        self._in_order = True
 
     @property
     def rollover_hour(self) -> int:
@@ -69,6 +80,8 @@ class DailyCounters:
     def recent_orders(self, now: datetime) -> tuple[datetime, ...]:
         """Times of the orders sent in the last minute before `now`."""
         cutoff = _aware(now) - ORDER_RATE_WINDOW
+        if self._in_order:
+            return tuple(self._recent[bisect_right(self._recent, cutoff) :])
         return tuple(moment for moment in self._recent if moment > cutoff)
 
     # -- inputs --------------------------------------------------------------------------------
@@ -81,8 +94,25 @@ class DailyCounters:
         self._totals = DayTotals(
             totals.day, trades, totals.orders + 1, totals.realized_pnl, totals.fees
         )
-        self._recent = [*self.recent_orders(now), now]
+        self._keep_recent(now)
         return self.journal_counters()
+
+    def _keep_recent(self, now: datetime) -> None:
+        """Drop the times older than a minute before `now`, then add `now`."""
+        cutoff = now - ORDER_RATE_WINDOW
+        recent, texts = self._recent, self._recent_text
+        if self._in_order:
+            stale = bisect_right(recent, cutoff)
+            del recent[:stale]
+            del texts[:stale]
+        else:
+            kept = [(m, t) for m, t in zip(recent, texts, strict=True) if m > cutoff]
+            recent[:], texts[:] = [m for m, _ in kept], [t for _, t in kept]
+            self._in_order = _ascending(recent)
+        if recent and now < recent[-1]:
+            self._in_order = False
+        recent.append(now)
+        texts.append(now.isoformat())
 
     def observe_positions(self, positions: Iterable[Position], now: datetime) -> None:
         """Book what realized PnL and fees moved since the positions were last seen to today."""
@@ -142,7 +172,7 @@ class DailyCounters:
                 symbol: {"quote": quote, "realized_pnl": str(pnl), "fees": str(fee)}
                 for symbol, (quote, pnl, fee) in sorted(self._seen.items())
             },
-            "recent": [moment.isoformat() for moment in self._recent],
+            "recent": list(self._recent_text),
         }
 
     @classmethod
@@ -166,9 +196,12 @@ class DailyCounters:
                 symbol: (seen["quote"], Decimal(seen["realized_pnl"]), Decimal(seen["fees"]))
                 for symbol, seen in stored["seen"].items()
             }
-            counters._recent = [_aware(datetime.fromisoformat(t)) for t in stored["recent"]]
+            recent = [_aware(datetime.fromisoformat(t)) for t in stored["recent"]]
         except (KeyError, TypeError, ValueError, AttributeError, ArithmeticError) as error:
             raise ValueError(f"stored risk counters unreadable: {error!r}") from error
+        counters._recent = recent
+        counters._recent_text = [moment.isoformat() for moment in recent]
+        counters._in_order = _ascending(recent)
         if totals.day >= counters._totals.day:
             counters._totals = totals  # the stored day is still today (or the clock stepped back)
         return counters

@@ -7,6 +7,7 @@ from decimal import localcontext
 
 from engine.risk import checks_book, checks_order
 from engine.risk.context import RiskContext
+from engine.risk.exposure import Exposure
 from engine.risk.limits import RiskLimits
 from engine.risk.numbers import WIDE
 from engine.risk.projection import Projection, project
@@ -34,10 +35,16 @@ CHECKS: tuple[Check, ...] = (
 )
 
 
-def evaluate(order: ProposedOrder, ctx: RiskContext, limits: RiskLimits) -> RiskDecision:
-    """Every check on `order` (rounded toward safety first), in a fixed order; deterministic."""
+def evaluate(
+    order: ProposedOrder,
+    ctx: RiskContext,
+    limits: RiskLimits,
+    exposure: Exposure | None = None,
+) -> RiskDecision:
+    """Every check on `order` (rounded toward safety first), in a fixed order; deterministic.
+    `exposure` is `measured(ctx, limits)` when the caller has it already."""
     with localcontext(WIDE):
-        projection = project(order, ctx, limits)
+        projection = project(order, ctx, limits, exposure)
         checks = tuple(check(projection, ctx, limits) for check in CHECKS)
         return RiskDecision(
             order=projection.order,

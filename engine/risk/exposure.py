@@ -8,13 +8,14 @@ overstates what may be bought.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import Decimal, localcontext
 
 from engine.core.order import Order
 from engine.core.position import Position
 from engine.core.types import Side
 from engine.risk.context import RiskContext
-from engine.risk.numbers import CEILING, ZERO
+from engine.risk.limits import RiskLimits
+from engine.risk.numbers import CEILING, WIDE, ZERO
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +131,13 @@ def _quote_of(ctx: RiskContext, symbol: str) -> str | None:
         return rules.quote_asset
     position = ctx.positions.get(symbol)
     return None if position is None else position.quote_asset
+
+
+def measured(ctx: RiskContext, limits: RiskLimits) -> Exposure:
+    """`measure` in the limits' quote and dust value, at the checks' precision: measured once
+    per decision and shared by the checks and the daily-loss watch."""
+    with localcontext(WIDE):
+        return measure(ctx, limits.quote_asset, limits.dust_value)
 
 
 def measure(ctx: RiskContext, quote: str, dust_value: Decimal) -> Exposure:

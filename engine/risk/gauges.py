@@ -7,7 +7,7 @@ from decimal import ROUND_DOWN, Decimal, localcontext
 from typing import Any
 
 from engine.risk.context import RiskContext
-from engine.risk.exposure import measure
+from engine.risk.exposure import Exposure, measured
 from engine.risk.limits import RiskLimits
 from engine.risk.numbers import WIDE, fmt
 from engine.risk.results import Level
@@ -64,25 +64,23 @@ def gauge(
 
 
 def utilisation(
-    ctx: RiskContext, limits: RiskLimits, weight_used: int, weight_limit: int
+    ctx: RiskContext,
+    limits: RiskLimits,
+    weight_used: int,
+    weight_limit: int,
+    exposure: Exposure | None = None,
 ) -> list[Gauge]:
-    """Exposure, daily loss, trades, open positions and request weight, in that order."""
-    with localcontext(WIDE):
-        exposure = measure(ctx, limits.quote_asset, limits.dust_value)
-        loss = exposure.daily_loss()
+    """Exposure, daily loss, trades, open positions and request weight, in that order;
+    `exposure` is `measured(ctx, limits)` when the caller has it already."""
+    if exposure is None:
+        exposure = measured(ctx, limits)
     q, warn = limits.quote_asset, limits.warning_ratio
     missing_marks = ", ".join(exposure.unknown)
     exposure_note = f"cannot be valued: {missing_marks}" if missing_marks else ""
-    loss_note = ""
-    if loss is None:
-        unmarked = ", ".join(exposure.loss_unknown())
-        loss_note = f"cannot be valued: {unmarked}" if unmarked else "realized PnL not convertible"
-    elif exposure.unpriced:
-        loss_note = f"entry unknown, left out: {', '.join(exposure.unpriced)}"
     open_symbols = exposure.open_symbols
     return [
         gauge("exposure", exposure.total, limits.max_total_exposure, warn, q, exposure_note),
-        gauge("daily_loss", loss, limits.daily_loss_limit, warn, q, loss_note),
+        daily_loss_gauge(exposure, limits),
         gauge("trades", Decimal(ctx.day.trades), Decimal(limits.max_trades_per_day), warn, "buys"),
         gauge(
             "positions",
@@ -94,3 +92,17 @@ def utilisation(
         ),
         gauge("request_weight", Decimal(weight_used), Decimal(weight_limit), warn, "weight"),
     ]
+
+
+def daily_loss_gauge(exposure: Exposure, limits: RiskLimits) -> Gauge:
+    """Today's loss against the daily loss limit (the gauge the engine watches for REDUCING)."""
+    with localcontext(WIDE):
+        loss = exposure.daily_loss()
+    loss_note = ""
+    if loss is None:
+        unmarked = ", ".join(exposure.loss_unknown())
+        loss_note = f"cannot be valued: {unmarked}" if unmarked else "realized PnL not convertible"
+    elif exposure.unpriced:
+        loss_note = f"entry unknown, left out: {', '.join(exposure.unpriced)}"
+    q, warn = limits.quote_asset, limits.warning_ratio
+    return gauge("daily_loss", loss, limits.daily_loss_limit, warn, q, loss_note)

@@ -15,7 +15,7 @@ from engine.core.filters import ceil_to_step
 from engine.core.rules import SymbolRules
 from engine.core.types import Side
 from engine.risk.context import RiskContext
-from engine.risk.exposure import Exposure, SymbolExposure, measure
+from engine.risk.exposure import Exposure, SymbolExposure, measured
 from engine.risk.limits import RiskLimits
 from engine.risk.numbers import CEILING, WIDE, ZERO
 from engine.risk.proposal import ProposedOrder
@@ -91,11 +91,18 @@ def _quantity(order: ProposedOrder, price: Amount, rules: SymbolRules | None) ->
     return qty if rules is None else ceil_to_step(qty, rules.qty_step(market=True))
 
 
-def project(order: ProposedOrder, ctx: RiskContext, limits: RiskLimits) -> Projection:
-    """Round, price and project `order` against the account in `ctx`."""
+def project(
+    order: ProposedOrder,
+    ctx: RiskContext,
+    limits: RiskLimits,
+    exposure: Exposure | None = None,
+) -> Projection:
+    """Round, price and project `order` against the account in `ctx`; `exposure` is
+    `measured(ctx, limits)` when the caller has it already."""
     rules = ctx.rules.get(order.symbol)
     rounded, adjusted = _rounded(order, rules)
-    exposure = measure(ctx, limits.quote_asset, limits.dust_value)
+    if exposure is None:
+        exposure = measured(ctx, limits)
     symbol_quote = rules.quote_asset if rules is not None else None
     held = exposure.of(order.symbol, symbol_quote or limits.quote_asset)
     mark = ctx.marks.get(order.symbol)

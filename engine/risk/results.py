@@ -51,6 +51,16 @@ class CheckResult:
     message: str
     values: dict[str, str]
 
+    def to_json(self) -> dict[str, Any]:
+        """The fields as JSON (what `to_jsonable` gives, built directly: it runs per order)."""
+        return {
+            "rule": self.rule.value,
+            "passed": self.passed,
+            "level": self.level.value,
+            "message": self.message,
+            "values": dict(self.values),
+        }
+
 
 @dataclass(frozen=True, slots=True)
 class RiskDecision:
@@ -100,7 +110,7 @@ class RiskDecision:
             "order": to_jsonable(self.order),
             "adjusted": list(self.adjusted),
             "notional": None if self.notional is None else fmt(self.notional),
-            "checks": [to_jsonable(check) for check in self.checks],
+            "checks": [check.to_json() for check in self.checks],
         }
 
 

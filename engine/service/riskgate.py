@@ -26,6 +26,8 @@ from engine.risk import (
     size_from_stop,
     utilisation,
 )
+from engine.risk.exposure import Exposure, measured
+from engine.risk.gauges import daily_loss_gauge
 from engine.risk.numbers import fmt
 from engine.service.gate import TRADING_KEY
 from engine.service.parts import Parts
@@ -52,6 +54,10 @@ class RiskGate:
         self._control = control
         self._fee_rate = fee_rate
         parts.gate.counters = self.counters = self._restored_counters()
+        # The last REST prices and when they came (monotonic): they stand in for marks the
+        # streams lack for as long as a mark stays fresh, so one lookup serves many orders.
+        self._rest_prices: dict[str, Decimal] = {}
+        self._rest_mono: float | None = None
 
     def _restored_counters(self) -> DailyCounters:
         """The journaled counters rolled to now; unreadable ones halt (R12) and start afresh."""
@@ -86,11 +92,11 @@ class RiskGate:
         symbol's reference price when the caller already has one. `flattening` (the emergency
         stop's sells) is judged as REDUCING while HALTED: sells pass, nothing else."""
         known = {} if mark is None else {order.symbol: mark}
-        ctx = await self.context((order.symbol,), known=known)
+        ctx, exposure = await self._assess((order.symbol,), True, known)
         if flattening and ctx.trading_state is TradingState.HALTED:
             reason = f"emergency flatten while HALTED ({ctx.trading_state_reason})"
             ctx = replace(ctx, trading_state=TradingState.REDUCING, trading_state_reason=reason)
-        return evaluate(order, ctx, self.limits)
+        return evaluate(order, ctx, self.limits, exposure)
 
     async def size(
         self,
@@ -120,8 +126,16 @@ class RiskGate:
     ) -> RiskContext:
         """The live context; with `fetch`, marks missing for `symbols` or held assets are read
         over REST (without, assets lacking a fresh mark are left unvalued)."""
+        ctx, _ = await self._assess(symbols, fetch, known or {})
+        return ctx
+
+    async def _assess(
+        self, symbols: tuple[str, ...], fetch: bool, known: Mapping[str, Decimal]
+    ) -> tuple[RiskContext, Exposure]:
+        """The live context and its exposure, measured once (the checks and the daily-loss
+        watch share it)."""
         parts = self._parts
-        marks = await self._marks(symbols, fetch, known or {})
+        marks = await self._marks(symbols, fetch, known)
         ctx = build_context(
             now=parts.clock.now(),
             ledger=parts.ledger,
@@ -133,8 +147,9 @@ class RiskGate:
             limits=self.limits,
             fee_rate=self._fee_rate,
         )
-        self._watch_daily_loss(ctx)
-        return ctx
+        exposure = measured(ctx, self.limits)
+        self._watch_daily_loss(ctx, exposure)
+        return ctx, exposure
 
     async def _marks(
         self, symbols: tuple[str, ...], fetch: bool, known: Mapping[str, Decimal]
@@ -151,13 +166,24 @@ class RiskGate:
             if mark is not None:
                 marks[symbol] = mark
         if fetch and wanted - set(marks):
-            try:  # one request for every price (weight 4) rather than one per symbol
-                prices = await parts.link.call(parts.venue.ticker_prices())
-            except VenueError as error:
-                log.warning("no prices for risk: %s", error)
-                prices = {}
+            prices = await self._rest_marks()
             marks.update({s: prices[s] for s in wanted - set(marks) if s in prices})
         return marks
+
+    async def _rest_marks(self) -> Mapping[str, Decimal]:
+        """Every last price over REST, reused while younger than a mark may be (the same age
+        a streamed mark is trusted for); a failed lookup gives none and is not kept."""
+        parts = self._parts
+        now = parts.clock.monotonic()
+        if self._rest_mono is not None and now - self._rest_mono <= parts.options.mark_max_age_s:
+            return self._rest_prices
+        try:  # one request for every price (weight 4) rather than one per symbol
+            prices = await parts.link.call(parts.venue.ticker_prices())
+        except VenueError as error:
+            log.warning("no prices for risk: %s", error)
+            return {}
+        self._rest_prices, self._rest_mono = dict(prices), now
+        return self._rest_prices
 
     def record_order(self, order: ProposedOrder) -> None:
         """An order's intent was journaled: count it (journal counters and the state record)."""
@@ -167,29 +193,30 @@ class RiskGate:
             parts.journal.advance_counter(f"risk.{name}", value).add_done_callback(_logged)
         parts.journal.set_state(TRADING_KEY, parts.gate.stored()).add_done_callback(_logged)
 
-    def _watch_daily_loss(self, ctx: RiskContext) -> None:
+    def _watch_daily_loss(self, ctx: RiskContext, exposure: Exposure) -> None:
         """A breached daily loss moves ACTIVE to REDUCING, with the numbers (journaled)."""
         if ctx.trading_state is not TradingState.ACTIVE:
             return
-        loss = self._gauges(ctx)[1]
+        loss = daily_loss_gauge(exposure, self.limits)
         if loss.level is Level.BREACH and loss.value is not None:
             self._control.reduce(
                 f"daily loss {fmt(loss.value)} {loss.unit} reached the limit "
                 f"{fmt(loss.limit)} {loss.unit}"
             )
 
-    def _gauges(self, ctx: RiskContext) -> list[Gauge]:
+    def _gauges(self, ctx: RiskContext, exposure: Exposure) -> list[Gauge]:
         budget = self._parts.venue.budget.snapshot()
-        return utilisation(ctx, self.limits, budget.used_weight_1m or 0, budget.weight_limit_1m)
+        used, limit = budget.used_weight_1m or 0, budget.weight_limit_1m
+        return utilisation(ctx, self.limits, used, limit, exposure)
 
     # -- the snapshot ----------------------------------------------------------------------------
 
     async def snapshot_json(self) -> dict[str, Any]:
         """The `risk` section of the snapshot: gauges, today's counters, the limits."""
-        ctx = await self.context(fetch=False)  # a snapshot never waits on the exchange
+        ctx, exposure = await self._assess((), False, {})  # never waits on the exchange
         totals = ctx.day
         return {
-            "gauges": [gauge.to_json() for gauge in self._gauges(ctx)],
+            "gauges": [gauge.to_json() for gauge in self._gauges(ctx, exposure)],
             "day": {
                 "day": totals.day.isoformat(),
                 "rollover_hour": self.limits.trading_day_rollover_hour,

@@ -61,6 +61,25 @@ def test_recent_orders_keep_only_the_last_minute() -> None:
     assert counters.to_json()["recent"] == [at(2, 9, 2).isoformat()]
 
 
+def test_recent_orders_stay_right_when_the_clock_steps_back() -> None:
+    counters = DailyCounters(0, at(2, 9))
+    for moment in (at(2, 9, 0, 40), at(2, 9, 0, 10), at(2, 9, 0, 50)):  # stepped back once
+        counters.record_order(sell(), moment)
+    assert counters.recent_orders(at(2, 9, 1, 12)) == (at(2, 9, 0, 40), at(2, 9, 0, 50))
+    restored = DailyCounters.from_json(json.loads(json.dumps(counters.to_json())), 0, at(2, 9, 1))
+    assert restored.recent_orders(at(2, 9, 1, 12)) == (at(2, 9, 0, 40), at(2, 9, 0, 50))
+    counters.record_order(sell(), at(2, 9, 1, 15))  # the early one leaves the window
+    assert counters.to_json()["recent"] == [
+        moment.isoformat() for moment in (at(2, 9, 0, 40), at(2, 9, 0, 50), at(2, 9, 1, 15))
+    ]
+    counters.record_order(sell(), at(2, 9, 1, 45))  # back in order: the window is searched
+    assert counters.recent_orders(at(2, 9, 1, 46)) == (
+        at(2, 9, 0, 50),
+        at(2, 9, 1, 15),
+        at(2, 9, 1, 45),
+    )
+
+
 def test_a_clock_that_steps_back_keeps_the_current_day() -> None:
     counters = DailyCounters(0, at(2, 0, 0, 5))
     counters.record_order(buy(), at(2, 0, 0, 5))

@@ -230,3 +230,32 @@ async def test_counters_survive_a_restart_and_roll_over_with_the_day(
         assert (day["trades"], day["orders"]) == (0, 0)
         placed = await submit(engine, symbol=BTC, side="buy", type="market", quantity="0.001")
         assert placed.outcome is Outcome.OK, placed.message
+
+
+async def _ticker_requests_during(sim: SimServer, engine: Any, previews: int) -> int:
+    """How many all-symbol price requests `previews` dry runs make (a zero-second delay rule
+    on the path counts them down)."""
+    await sim.admin.add_fault(
+        "delay", method="GET", path="/api/v3/ticker/price", seconds=0, count=1000
+    )
+    for _ in range(previews):
+        preview = await submit(
+            engine, symbol=BTC, side="buy", type="market", quantity="0.001", dry_run=True
+        )
+        assert preview.outcome is Outcome.OK, preview.message
+    (rule,) = (await sim.admin.faults())["rules"]
+    await sim.admin.clear_faults()
+    return 1000 - int(rule["remaining"])
+
+
+async def test_prices_read_over_rest_serve_orders_while_as_fresh_as_a_mark(
+    sim: SimServer, tmp_path: pathlib.Path
+) -> None:
+    """Without streamed marks each order reads its own symbol's price (one request each) and
+    risk needs every held asset's (ETH): one all-symbol lookup serves the decisions that follow
+    for as long as a streamed mark would be trusted, and no longer."""
+    account = await new_account(sim, {"USDT": "10000", "ETH": "1"})
+    async with started(engine_for(sim, account, tmp_path, mark_max_age_s=3600.0)) as engine:
+        assert await _ticker_requests_during(sim, engine, 3) == 3 + 1
+    async with started(engine_for(sim, account, tmp_path / "b", mark_max_age_s=0.0)) as engine:
+        assert await _ticker_requests_during(sim, engine, 3) == 3 + 3
