@@ -23,7 +23,14 @@ from typing import Self
 
 import aiosqlite
 
-from engine.journal.codec import decimal_text, encode, encode_payload, format_ts, utc_now
+from engine.journal.codec import (
+    decimal_text,
+    encode,
+    encode_payload,
+    format_ts,
+    parse_ts,
+    utc_now,
+)
 from engine.journal.files import OwnerLock
 from engine.journal.opening import Clock, open_files
 from engine.journal.reader import JournalReader
@@ -292,6 +299,11 @@ class Journal:
     async def max_counter(self, name: str) -> int | None:
         """The highest value a counter reached, or None if it was never set."""
         return await self._reader.max_counter(name)
+
+    async def intent_times_after(self, moment: datetime) -> list[datetime]:
+        """When each intent recorded after `moment` was created, oldest first."""
+        found = await self._reader.intent_times_after(format_ts(moment))
+        return [parse_ts(text) for text in found]
 
     async def intent(self, client_order_id: str) -> IntentRow | None:
         return await self._reader.intent(client_order_id)

@@ -166,6 +166,12 @@ class JournalReader:
         rows = await self._fetch("SELECT value FROM counters WHERE name = ?", (name,))
         return int(rows[0][0]) if rows else None
 
+    async def intent_times_after(self, moment: str) -> list[str]:
+        rows = await self._fetch(
+            "SELECT created_at FROM intents WHERE created_at > ? ORDER BY created_at", (moment,)
+        )
+        return [str(row[0]) for row in rows]
+
     async def intent(self, client_order_id: str) -> IntentRow | None:
         rows = await self._fetch(
             f"SELECT {_INTENT_COLUMNS} FROM intents WHERE client_order_id = ?", (client_order_id,)

@@ -2,7 +2,9 @@
 
 The trading day starts at the configured UTC hour and is named by the date it starts on. The
 engine journals `to_json()` as state and `journal_counters()` as the journal's named counters
-(which only ever increase: one name per trading day), and restores both at start.
+(which only ever increase: one name per trading day), and restores both at start. The times of
+the last minute's orders are not in the state (it is written with every order, and the window
+can hold thousands): the engine restores them from the journaled intents.
 """
 
 from __future__ import annotations
@@ -57,11 +59,9 @@ class DailyCounters:
         self._seen: dict[str, tuple[str, Decimal, Decimal]] = {
             p.symbol: (p.quote_asset, p.realized_pnl, p.fees_paid) for p in positions
         }
-        # Times of the orders sent in the last minute, with their ISO text (written with the
-        # state on every order); `_in_order` while each was recorded no earlier than the one
-        # before, so the window's start is found by bisection rather than a scan.
+        # Times of the orders sent in the last minute; `_in_order` while each was recorded no
+        # earlier than the one before, so the window's start is found by bisection, not a scan.
         self._recent: list[datetime] = []
-        self._recent_text: list[str] = []
         self._in_order = True
 
     @property
@@ -100,19 +100,21 @@ class DailyCounters:
     def _keep_recent(self, now: datetime) -> None:
         """Drop the times older than a minute before `now`, then add `now`."""
         cutoff = now - ORDER_RATE_WINDOW
-        recent, texts = self._recent, self._recent_text
+        recent = self._recent
         if self._in_order:
-            stale = bisect_right(recent, cutoff)
-            del recent[:stale]
-            del texts[:stale]
+            del recent[: bisect_right(recent, cutoff)]
         else:
-            kept = [(m, t) for m, t in zip(recent, texts, strict=True) if m > cutoff]
-            recent[:], texts[:] = [m for m, _ in kept], [t for _, t in kept]
+            recent[:] = [moment for moment in recent if moment > cutoff]
             self._in_order = _ascending(recent)
         if recent and now < recent[-1]:
             self._in_order = False
         recent.append(now)
-        texts.append(now.isoformat())
+
+    def restore_recent(self, moments: Iterable[datetime]) -> None:
+        """Add the times of orders journaled before a restart (the intents of the last minute)
+        to the window; a time already in it is not counted twice."""
+        merged = sorted({*self._recent, *(_aware(moment) for moment in moments)})
+        self._recent, self._in_order = merged, True
 
     def observe_positions(self, positions: Iterable[Position], now: datetime) -> None:
         """Book what realized PnL and fees moved since the positions were last seen to today."""
@@ -172,7 +174,6 @@ class DailyCounters:
                 symbol: {"quote": quote, "realized_pnl": str(pnl), "fees": str(fee)}
                 for symbol, (quote, pnl, fee) in sorted(self._seen.items())
             },
-            "recent": list(self._recent_text),
         }
 
     @classmethod
@@ -196,11 +197,11 @@ class DailyCounters:
                 symbol: (seen["quote"], Decimal(seen["realized_pnl"]), Decimal(seen["fees"]))
                 for symbol, seen in stored["seen"].items()
             }
-            recent = [_aware(datetime.fromisoformat(t)) for t in stored["recent"]]
+            # Older journals stored the window here; newer ones rebuild it from the intents.
+            recent = [_aware(datetime.fromisoformat(t)) for t in stored.get("recent", [])]
         except (KeyError, TypeError, ValueError, AttributeError, ArithmeticError) as error:
             raise ValueError(f"stored risk counters unreadable: {error!r}") from error
         counters._recent = recent
-        counters._recent_text = [moment.isoformat() for moment in recent]
         counters._in_order = _ascending(recent)
         if totals.day >= counters._totals.day:
             counters._totals = totals  # the stored day is still today (or the clock stepped back)

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from engine.journal.codec import PlainPayload
 from engine.risk import DailyCounters, TradingState, TradingStateMachine
 
 TRADING_KEY = "trading"
@@ -60,8 +61,10 @@ class TradingGate:
         self.stored_counters = counters if isinstance(counters, Mapping) else None
 
     def stored(self) -> dict[str, Any]:
-        """The journal record under TRADING_KEY: state, reason, time and today's counters."""
-        record = self.machine.to_json()
+        """The journal record under TRADING_KEY: state, reason, time and today's counters.
+        Written with every order, so it is marked plain: both halves are built of JSON types
+        only (amounts and times as text), and the journal need not walk the window's times."""
+        record = PlainPayload(self.machine.to_json())
         if self.counters is not None:
             record["counters"] = self.counters.to_json()
         elif self.stored_counters is not None:

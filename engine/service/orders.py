@@ -206,20 +206,23 @@ class OrderCommands:
         )
         # When the intent fails, the counter's own failure is the same one: mark it seen.
         counter.add_done_callback(lambda done: done.cancelled() or done.exception())
+        written = parts.journal.record_intent(
+            intent.client_order_id,
+            symbol=intent.symbol,
+            payload=intent_payload(intent),
+            created_at=intent.created_at,
+        )
+        # Today's counters count the order in the intent's transaction: no restart can find
+        # the intent without them, and the send waits for one commit, not two.
+        self._risk.record_order(proposed)
         try:
-            await parts.journal.record_intent(
-                intent.client_order_id,
-                symbol=intent.symbol,
-                payload=intent_payload(intent),
-                created_at=intent.created_at,
-            )
+            await written
             await counter
         except JournalError as error:
             reason = f"the intent could not be journaled, so nothing was sent: {error}"
             parts.halt(reason)
             return CommandResult(Outcome.REFUSED, reason, data)
         failpoints.hit("after_intent_commit")
-        self._risk.record_order(proposed)
         parts.pipeline.record(parts.book.submit(intent))
         # The journal may have failed (or trading halted) while the intent was written: fail
         # closed (R12); the order is rejected unsent, like a -2010 answer (I6).

@@ -126,22 +126,30 @@ class ProtectiveOrders:
         counter = parts.journal.advance_counter(
             id_counter_name(parts.ids.instance_tag), parts.ids.next_counter
         )
-        try:
-            for intent in intents:
-                await parts.journal.record_intent(
-                    intent.client_order_id,
-                    symbol=intent.symbol,
-                    payload=intent_payload(intent),
-                    created_at=intent.created_at,
-                )
-            await counter
-        except JournalError as error:
-            reason = f"the intents could not be journaled, so nothing was sent: {error}"
-            parts.halt(reason)
-            return Placed(Outcome.REFUSED, reason)
+        # Every leg's intent and today's counters go out in one transaction (see `place`).
+        written = [
+            parts.journal.record_intent(
+                intent.client_order_id,
+                symbol=intent.symbol,
+                payload=intent_payload(intent),
+                created_at=intent.created_at,
+            )
+            for intent in intents
+        ]
         if self._risk is not None:
             for proposed in proposals:
                 self._risk.record_order(proposed)
+        try:
+            for future in written:
+                await future
+            await counter
+        except JournalError as error:
+            for future in written:  # the others failed alike: mark them seen
+                if future.done() and not future.cancelled():
+                    future.exception()
+            reason = f"the intents could not be journaled, so nothing was sent: {error}"
+            parts.halt(reason)
+            return Placed(Outcome.REFUSED, reason)
         for intent in intents:
             parts.pipeline.record(parts.book.submit(intent))
         parts.in_flight.update(cids)

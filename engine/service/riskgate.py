@@ -26,6 +26,7 @@ from engine.risk import (
     size_from_stop,
     utilisation,
 )
+from engine.risk.counters import ORDER_RATE_WINDOW
 from engine.risk.exposure import Exposure, measured
 from engine.risk.gauges import daily_loss_gauge
 from engine.risk.numbers import fmt
@@ -73,7 +74,8 @@ class RiskGate:
 
     async def restore_counts(self) -> None:
         """Take the journal's named counters for today when they are ahead of the state record
-        (the two are written separately, so either may be the newer after a crash)."""
+        (the two are written separately, so either may be the newer after a crash), and the
+        times of the last minute's orders from their journaled intents."""
         journal, counters = self._parts.journal, self.counters
         day = counters.totals(self._parts.clock.now()).day.isoformat()
         found: dict[str, int] = {}
@@ -82,6 +84,8 @@ class RiskGate:
             if value is not None:
                 found[name] = value
         counters.restore_counts(found)
+        now = self._parts.clock.now()
+        counters.restore_recent(await journal.intent_times_after(now - ORDER_RATE_WINDOW))
 
     # -- the choke point -----------------------------------------------------------------------
 

@@ -58,7 +58,8 @@ def test_recent_orders_keep_only_the_last_minute() -> None:
     assert counters.recent_orders(at(2, 9, 1)) == (at(2, 9, 0, 30), at(2, 9, 0, 59))
     assert counters.recent_orders(at(2, 9, 1, 30)) == (at(2, 9, 0, 59),)
     counters.record_order(sell(), at(2, 9, 2))
-    assert counters.to_json()["recent"] == [at(2, 9, 2).isoformat()]
+    assert counters.recent_orders(at(2, 9, 2)) == (at(2, 9, 2),)
+    assert "recent" not in counters.to_json()  # restored from the journaled intents instead
 
 
 def test_recent_orders_stay_right_when_the_clock_steps_back() -> None:
@@ -66,18 +67,41 @@ def test_recent_orders_stay_right_when_the_clock_steps_back() -> None:
     for moment in (at(2, 9, 0, 40), at(2, 9, 0, 10), at(2, 9, 0, 50)):  # stepped back once
         counters.record_order(sell(), moment)
     assert counters.recent_orders(at(2, 9, 1, 12)) == (at(2, 9, 0, 40), at(2, 9, 0, 50))
-    restored = DailyCounters.from_json(json.loads(json.dumps(counters.to_json())), 0, at(2, 9, 1))
-    assert restored.recent_orders(at(2, 9, 1, 12)) == (at(2, 9, 0, 40), at(2, 9, 0, 50))
     counters.record_order(sell(), at(2, 9, 1, 15))  # the early one leaves the window
-    assert counters.to_json()["recent"] == [
-        moment.isoformat() for moment in (at(2, 9, 0, 40), at(2, 9, 0, 50), at(2, 9, 1, 15))
-    ]
+    assert counters.recent_orders(at(2, 9, 1, 15)) == (
+        at(2, 9, 0, 40),
+        at(2, 9, 0, 50),
+        at(2, 9, 1, 15),
+    )
     counters.record_order(sell(), at(2, 9, 1, 45))  # back in order: the window is searched
     assert counters.recent_orders(at(2, 9, 1, 46)) == (
         at(2, 9, 0, 50),
         at(2, 9, 1, 15),
         at(2, 9, 1, 45),
     )
+
+
+def test_the_window_is_restored_from_intent_times_without_counting_one_twice() -> None:
+    counters = DailyCounters(0, at(2, 9))
+    counters.record_order(sell(), at(2, 9, 0, 30))
+    counters.restore_recent([at(2, 9, 0, 50), at(2, 9, 0, 30), at(2, 9, 0, 10)])
+    assert counters.recent_orders(at(2, 9, 1)) == (
+        at(2, 9, 0, 10),
+        at(2, 9, 0, 30),
+        at(2, 9, 0, 50),
+    )
+    counters.record_order(sell(), at(2, 9, 1, 20))
+    assert counters.recent_orders(at(2, 9, 1, 20)) == (
+        at(2, 9, 0, 30),
+        at(2, 9, 0, 50),
+        at(2, 9, 1, 20),
+    )
+
+
+def test_a_window_stored_by_an_older_journal_is_still_read() -> None:
+    stored = {**DailyCounters(0, at(2, 9)).to_json(), "recent": [at(2, 9, 0, 30).isoformat()]}
+    restored = DailyCounters.from_json(stored, 0, at(2, 9, 1))
+    assert restored.recent_orders(at(2, 9, 1)) == (at(2, 9, 0, 30),)
 
 
 def test_a_clock_that_steps_back_keeps_the_current_day() -> None:
@@ -125,7 +149,6 @@ def test_counters_round_trip_through_json() -> None:
         "realized_pnl": {"USDT": "-1.75"},
         "fees": {"USDT": "0.5"},
         "seen": {"BTCUSDT": {"quote": "USDT", "realized_pnl": "1.25", "fees": "0.5"}},
-        "recent": [at(2, 7).isoformat(), at(2, 7, 0, 30).isoformat()],
     }
     restored = DailyCounters.from_json(stored, 6, at(2, 9))
     assert restored.to_json() == stored

@@ -232,6 +232,26 @@ async def test_counters_survive_a_restart_and_roll_over_with_the_day(
         assert placed.outcome is Outcome.OK, placed.message
 
 
+async def test_the_order_rate_window_survives_a_restart(
+    sim: SimServer, tmp_path: pathlib.Path
+) -> None:
+    """The last minute's order times come back from the journaled intents, so a restart does
+    not reopen the per-minute limit."""
+    account = await new_account(sim, {"USDT": "10000"})
+    limits = WIDE_LIMITS.model_copy(update={"max_orders_per_minute": 2})
+    async with started(engine_for(sim, account, tmp_path, risk=limits)) as engine:
+        for _ in range(2):
+            placed = await submit(engine, symbol=BTC, side="buy", type="market", quantity="0.001")
+            assert placed.outcome is Outcome.OK, placed.message
+    async with started(engine_for(sim, account, tmp_path, risk=limits)) as engine:
+        third = await submit(engine, symbol=BTC, side="buy", type="market", quantity="0.001")
+        assert third.outcome is Outcome.REFUSED
+        assert third.message.startswith(
+            "refused by risk: ORDER_RATE: 2 orders sent in the last 60 s"
+        ), third.message
+        assert _check(third.data, "ORDER_RATE")["values"]["sent"] == "2"
+
+
 async def _ticker_requests_during(sim: SimServer, engine: Any, previews: int) -> int:
     """How many all-symbol price requests `previews` dry runs make (a zero-second delay rule
     on the path counts them down)."""
