@@ -13,8 +13,9 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 _MAX_TEXT = 256
-# C0 controls, DEL and C1 controls: what a terminal could take as an escape sequence.
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+# C0 controls, DEL and C1 controls: what a terminal could take as an escape sequence (the desk's
+# event log replaces them with the same pattern).
+CONTROL_CHARACTERS = re.compile("[\x00-\x1f\x7f-\x9f]")
 
 
 class MalformedPayload(ValueError):
@@ -90,7 +91,7 @@ def to_text(value: Any, what: str) -> str:
         raise MalformedPayload(f"{what}: expected a non-empty string, got {value!r:.40}")
     if len(value) > _MAX_TEXT:
         raise MalformedPayload(f"{what}: string longer than {_MAX_TEXT} characters")
-    if _CONTROL.search(value) is not None:
+    if CONTROL_CHARACTERS.search(value) is not None:
         raise MalformedPayload(f"{what}: control characters in {value!r:.40}")
     return value
 

@@ -64,9 +64,9 @@ async def test_refilling_the_log_with_as_many_lines_costs_no_layout() -> None:
 async def test_control_characters_never_reach_the_terminal() -> None:
     app = _LinesApp(max_lines=5)
     async with app.run_test(size=(40, 10)) as pilot:
-        app.view.set_lines(["\x1b[31mred\x07 bell\ttab"])
+        app.view.set_lines(["\x1b[31mred\x07 bell\ttab", "c1 \x9b2J csi"])
         await pilot.pause()
-        assert app.view.lines == ("\ufffd[31mred\ufffd bell\ufffdtab",)
+        assert app.view.lines == ("\ufffd[31mred\ufffd bell\ufffdtab", "c1 \ufffd2J csi")
 
 
 async def test_the_log_follows_its_end_until_scrolled_away() -> None:

@@ -9,7 +9,6 @@ few rows on screen.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 
 from rich.cells import cell_len
@@ -19,8 +18,7 @@ from textual.scroll_view import ScrollView
 from textual.selection import Selection
 from textual.strip import Strip
 
-# Control characters would move the terminal's cursor: shown as a replacement mark instead.
-_CONTROL = re.compile("[\u0000-\u001f\u007f]")
+from engine.core.wire import CONTROL_CHARACTERS
 
 
 class LogLines(ScrollView, can_focus=True):
@@ -49,7 +47,9 @@ class LogLines(ScrollView, can_focus=True):
     def set_lines(self, lines: Iterable[str]) -> None:
         """Show these lines (the last `max_lines` of them) in place of the ones shown."""
         following = self.is_vertical_scroll_end
-        shown = tuple(_CONTROL.sub("\ufffd", line) for line in lines)[-self._max_lines :]
+        # Control characters would move the terminal's cursor: a replacement mark instead.
+        shown = tuple(CONTROL_CHARACTERS.sub("\ufffd", line) for line in lines)
+        shown = shown[-self._max_lines :]
         if shown == self._lines:
             return
         self._lines = shown
