@@ -9,8 +9,7 @@ can hold thousands): the engine restores them from the journaled intents.
 
 from __future__ import annotations
 
-import itertools
-from bisect import bisect_right
+from bisect import bisect_right, insort
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -41,10 +40,6 @@ def _aware(moment: datetime) -> datetime:
     return moment
 
 
-def _ascending(moments: list[datetime]) -> bool:
-    return all(a <= b for a, b in itertools.pairwise(moments))
-
-
 class DailyCounters:
     """Counters for the current trading day, fed by the engine as orders go out and fill."""
 
@@ -59,10 +54,9 @@ class DailyCounters:
         self._seen: dict[str, tuple[str, Decimal, Decimal]] = {
             p.symbol: (p.quote_asset, p.realized_pnl, p.fees_paid) for p in positions
         }
-        # Times of the orders sent in the last minute; `_in_order` while each was recorded no
-        # earlier than the one before, so the window's start is found by bisection, not a scan.
+        # Times of the orders sent in the last minute, kept sorted (a clock stepped back may
+        # record one earlier than the last), so the window's start is found by bisection.
         self._recent: list[datetime] = []
-        self._in_order = True
 
     @property
     def rollover_hour(self) -> int:
@@ -80,9 +74,7 @@ class DailyCounters:
     def recent_orders(self, now: datetime) -> tuple[datetime, ...]:
         """Times of the orders sent in the last minute before `now`."""
         cutoff = _aware(now) - ORDER_RATE_WINDOW
-        if self._in_order:
-            return tuple(self._recent[bisect_right(self._recent, cutoff) :])
-        return tuple(moment for moment in self._recent if moment > cutoff)
+        return tuple(self._recent[bisect_right(self._recent, cutoff) :])
 
     # -- inputs --------------------------------------------------------------------------------
 
@@ -98,23 +90,15 @@ class DailyCounters:
         return self.journal_counters()
 
     def _keep_recent(self, now: datetime) -> None:
-        """Drop the times older than a minute before `now`, then add `now`."""
-        cutoff = now - ORDER_RATE_WINDOW
+        """Drop the times older than a minute before `now`, then add `now` in its place."""
         recent = self._recent
-        if self._in_order:
-            del recent[: bisect_right(recent, cutoff)]
-        else:
-            recent[:] = [moment for moment in recent if moment > cutoff]
-            self._in_order = _ascending(recent)
-        if recent and now < recent[-1]:
-            self._in_order = False
-        recent.append(now)
+        del recent[: bisect_right(recent, now - ORDER_RATE_WINDOW)]
+        insort(recent, now)
 
     def restore_recent(self, moments: Iterable[datetime]) -> None:
         """Add the times of orders journaled before a restart (the intents of the last minute)
         to the window; a time already in it is not counted twice."""
-        merged = sorted({*self._recent, *(_aware(moment) for moment in moments)})
-        self._recent, self._in_order = merged, True
+        self._recent = sorted({*self._recent, *(_aware(moment) for moment in moments)})
 
     def observe_positions(self, positions: Iterable[Position], now: datetime) -> None:
         """Book what realized PnL and fees moved since the positions were last seen to today."""
@@ -201,8 +185,7 @@ class DailyCounters:
             recent = [_aware(datetime.fromisoformat(t)) for t in stored.get("recent", [])]
         except (KeyError, TypeError, ValueError, AttributeError, ArithmeticError) as error:
             raise ValueError(f"stored risk counters unreadable: {error!r}") from error
-        counters._recent = recent
-        counters._in_order = _ascending(recent)
+        counters._recent = sorted(recent)
         if totals.day >= counters._totals.day:
             counters._totals = totals  # the stored day is still today (or the clock stepped back)
         return counters
