@@ -18,6 +18,8 @@ from typing import Any, TypeAlias, cast
 
 import orjson
 
+from engine.core.jsonable import same_text_fast
+
 JsonValue: TypeAlias = bool | int | str | list["JsonValue"] | dict[str, "JsonValue"] | None
 """What a stored payload may contain once encoded (decimals are already strings)."""
 
@@ -42,20 +44,8 @@ _ENCODE_STANDARD = _standard_encoder()
 
 
 def _encode_plain(value: object) -> str:
-    """Canonical JSON of a value made only of exact JSON types, as `_CANONICAL` writes it.
-
-    orjson writes the same text five to seven times faster whenever that text is ASCII without
-    DEL (which the standard encoder escapes, orjson does not); anything else (other text, ints
-    beyond 64 bits, nesting deeper than orjson goes) takes the standard encoder, so the stored
-    bytes never depend on which encoder wrote them.
-    """
-    try:
-        data = orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
-    except orjson.JSONEncodeError:
-        return _ENCODE_STANDARD(value)
-    if data.isascii() and b"\x7f" not in data:
-        return data.decode("ascii")
-    return _ENCODE_STANDARD(value)
+    """Canonical JSON of a value made only of exact JSON types, as `_CANONICAL` writes it."""
+    return same_text_fast(value, _ENCODE_STANDARD, orjson.OPT_SORT_KEYS)
 
 
 def utc_now() -> datetime:

@@ -22,9 +22,9 @@ import pathlib
 from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any, Protocol
 
-import orjson
 from aiohttp import WSCloseCode, web
 
+from engine.core.jsonable import same_text_fast
 from engine.service.api import CommandName, CommandResult, Outcome
 from engine.service.audit import Operator, peer_operator
 from engine.service.control_socket import bind_private_socket, unlink_own_socket
@@ -284,15 +284,8 @@ class _EncodedEvents:
 
 def event_text(event: dict[str, Any]) -> str:
     """An event as one WebSocket message: the text `json.dumps(event, separators=(",", ":"))`
-    writes, by orjson whenever that gives the same text (ASCII without DEL, which the standard
-    encoder escapes and orjson does not), several times faster."""
-    try:
-        data = orjson.dumps(event)
-    except orjson.JSONEncodeError:
-        return _dumps(event)
-    if data.isascii() and b"\x7f" not in data:
-        return data.decode("ascii")
-    return _dumps(event)
+    writes (by orjson when that gives the same text)."""
+    return same_text_fast(event, _dumps)
 
 
 async def _write(queue: asyncio.Queue[str], ws: web.WebSocketResponse) -> None:
