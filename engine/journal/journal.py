@@ -23,6 +23,7 @@ from typing import Self
 
 import aiosqlite
 
+from engine.journal.checkpointer import Checkpointer
 from engine.journal.codec import (
     decimal_text,
     encode,
@@ -66,7 +67,9 @@ class Journal:
         lock: OwnerLock,
         write_conn: aiosqlite.Connection,
         read_conn: aiosqlite.Connection,
+        checkpoint_conn: aiosqlite.Connection,
         writer: GroupCommitWriter,
+        checkpointer: Checkpointer,
     ) -> None:
         self.path = path
         self.mode = mode
@@ -76,7 +79,9 @@ class Journal:
         self._lock = lock
         self._write_conn = write_conn
         self._read_conn = read_conn
+        self._checkpoint_conn = checkpoint_conn
         self._writer = writer
+        self.checkpointer = checkpointer  # copies the log into the file, off the writer's path
         self._reader = JournalReader(read_conn)
         self._closed = False
 
@@ -110,8 +115,12 @@ class Journal:
             clock=clock,
             max_pages=max_pages,
         )
+        checkpointer = Checkpointer(opened.checkpoint_conn)
         writer = GroupCommitWriter(
-            opened.write_conn, last_event_seq=opened.last_event_seq, max_batch=max_batch
+            opened.write_conn,
+            last_event_seq=opened.last_event_seq,
+            max_batch=max_batch,
+            on_commit=checkpointer.committed,
         )
         return cls(
             path=opened.path,
@@ -122,7 +131,9 @@ class Journal:
             lock=opened.lock,
             write_conn=opened.write_conn,
             read_conn=opened.read_conn,
+            checkpoint_conn=opened.checkpoint_conn,
             writer=writer,
+            checkpointer=checkpointer,
         )
 
     # -- state --------------------------------------------------------------------------------
@@ -323,14 +334,16 @@ class Journal:
     # -- lifetime ------------------------------------------------------------------------------
 
     async def close(self) -> None:
-        """Commit what is queued, stop the writer, close both connections, release the lock."""
+        """Commit what is queued, stop the writer and the checkpointer, close the connections,
+        release the lock."""
         if self._closed:
             return
         self._closed = True
         try:
             await self._writer.close()
         finally:
-            for conn in (self._write_conn, self._read_conn):
+            await self.checkpointer.close()
+            for conn in (self._checkpoint_conn, self._read_conn, self._write_conn):
                 try:
                     await conn.close()
                 except Exception as exc:  # a failed disk must not keep the lock held

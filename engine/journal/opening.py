@@ -18,6 +18,7 @@ from typing import Any
 
 import aiosqlite
 
+from engine.journal.checkpointer import BACKSTOP_PAGES
 from engine.journal.codec import format_ts
 from engine.journal.errors import JournalCorrupt, JournalError, JournalMismatch, JournalUnsafe
 from engine.journal.files import OwnerLock, create_private_file, prepare_directory
@@ -34,12 +35,13 @@ _BUSY_TIMEOUT_MS = 5000  # only outside readers (an operator's sqlite3 shell) ca
 
 @dataclass(frozen=True)
 class OpenedFiles:
-    """A claimed, checked and migrated journal: its lock and its two connections."""
+    """A claimed, checked and migrated journal: its lock and its three connections."""
 
     path: pathlib.Path
     lock: OwnerLock
     write_conn: aiosqlite.Connection
     read_conn: aiosqlite.Connection
+    checkpoint_conn: aiosqlite.Connection
     instance: int
     last_event_seq: int
 
@@ -66,6 +68,9 @@ async def open_files(
         await read_conn.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
         await read_conn.execute("PRAGMA query_only = ON")
         last_event_seq = int(await _value(read_conn, "SELECT coalesce(max(seq), 0) FROM events"))
+        checkpoint_conn = await aiosqlite.connect(journal_path, isolation_level=None)
+        opened.append(checkpoint_conn)
+        await _configure_checkpointer(checkpoint_conn, journal_path)
     except BaseException as exc:
         for conn in opened:
             with contextlib.suppress(Exception):
@@ -74,7 +79,9 @@ async def open_files(
         if isinstance(exc, sqlite3.Error):
             raise _open_error(journal_path, exc) from exc
         raise
-    return OpenedFiles(journal_path, lock, write_conn, read_conn, instance, last_event_seq)
+    return OpenedFiles(
+        journal_path, lock, write_conn, read_conn, checkpoint_conn, instance, last_event_seq
+    )
 
 
 def _claim_files(path: pathlib.PurePath) -> tuple[pathlib.Path, OwnerLock]:
@@ -106,21 +113,33 @@ async def _value(conn: aiosqlite.Connection, statement: str) -> Any:
 async def _configure_writer(
     conn: aiosqlite.Connection, path: pathlib.Path, max_pages: int | None
 ) -> None:
-    """WAL, synchronous=FULL, foreign keys: set, then read back, because SQLite may say no."""
+    """WAL, synchronous=FULL, foreign keys, and SQLite's own checkpoint only as a backstop
+    (engine/journal/checkpointer.py): set, then read back, because SQLite may say no."""
     await conn.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
     journal_mode = await _value(conn, "PRAGMA journal_mode = WAL")
     await conn.execute("PRAGMA synchronous = FULL")
     await conn.execute("PRAGMA foreign_keys = ON")
+    backstop = await _value(conn, f"PRAGMA wal_autocheckpoint = {BACKSTOP_PAGES}")
     if max_pages is not None:
         await conn.execute(f"PRAGMA max_page_count = {int(max_pages)}")
     synchronous = await _value(conn, "PRAGMA synchronous")
     foreign_keys = await _value(conn, "PRAGMA foreign_keys")
     if str(journal_mode).lower() != "wal":
         raise JournalUnsafe(f"journal {path}: WAL mode refused (got {journal_mode!r})")
-    if synchronous != 2 or foreign_keys != 1:
+    if synchronous != 2 or foreign_keys != 1 or backstop != BACKSTOP_PAGES:
         raise JournalUnsafe(
-            f"journal {path}: synchronous={synchronous} foreign_keys={foreign_keys}, "
-            "expected FULL (2) and on (1)"
+            f"journal {path}: synchronous={synchronous} foreign_keys={foreign_keys} "
+            f"wal_autocheckpoint={backstop}, expected FULL (2), on (1) and {BACKSTOP_PAGES}"
+        )
+
+
+async def _configure_checkpointer(conn: aiosqlite.Connection, path: pathlib.Path) -> None:
+    """The checkpoint connection fsyncs what it copies (synchronous=FULL), read back."""
+    await conn.execute("PRAGMA synchronous = FULL")
+    synchronous = await _value(conn, "PRAGMA synchronous")
+    if synchronous != 2:
+        raise JournalUnsafe(
+            f"journal {path}: checkpoint connection synchronous={synchronous}, expected FULL (2)"
         )
 
 

@@ -24,6 +24,7 @@ import enum
 import functools
 import logging
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -101,10 +102,18 @@ _EXISTING_FILLS = (
 class GroupCommitWriter:
     """Owns the write connection and the queue; only this task ever writes to the journal."""
 
-    def __init__(self, conn: aiosqlite.Connection, *, last_event_seq: int, max_batch: int) -> None:
+    def __init__(
+        self,
+        conn: aiosqlite.Connection,
+        *,
+        last_event_seq: int,
+        max_batch: int,
+        on_commit: Callable[[], None] | None = None,
+    ) -> None:
         if max_batch < 1:
             raise ValueError("max_batch must be at least 1")
         self._conn = conn
+        self._on_commit = on_commit
         self._loop = asyncio.get_running_loop()
         self._max_batch = max_batch
         self._queue: collections.deque[PendingWrite] = collections.deque()
@@ -229,6 +238,8 @@ class GroupCommitWriter:
         self._rows += row_count
         self._largest_batch = max(self._largest_batch, row_count)
         self._resolve(batch)
+        if self._on_commit is not None:
+            self._on_commit()
 
     @staticmethod
     def _resolve(batch: list[PendingWrite]) -> None:
