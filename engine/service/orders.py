@@ -21,7 +21,7 @@ shows the numbers.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import replace
 from decimal import Decimal
 from typing import Any
@@ -50,6 +50,46 @@ FILTER_FAILURE_CODE = -1013
 
 def id_counter_name(instance_tag: str) -> str:
     return f"client_order_id:{instance_tag}"
+
+
+async def journal_intents(
+    parts: Parts,
+    intents: Sequence[OrderIntent],
+    record_order: Callable[[ProposedOrder], None] | None,
+    proposals: Sequence[ProposedOrder],
+) -> str | None:
+    """Commit `intents` before anything is sent (R1), in one transaction with the id counter
+    and today's risk counts of `proposals` (`record_order`, the risk gate's): no restart can
+    find an intent without its count, and the send waits for one commit, not two. When the
+    journal fails, trading halts and the reason is returned (None: committed)."""
+    counter = parts.journal.advance_counter(
+        id_counter_name(parts.ids.instance_tag), parts.ids.next_counter
+    )
+    written = [
+        parts.journal.record_intent(
+            intent.client_order_id,
+            symbol=intent.symbol,
+            payload=intent_payload(intent),
+            created_at=intent.created_at,
+        )
+        for intent in intents
+    ]
+    if record_order is not None:
+        for proposed in proposals:
+            record_order(proposed)
+    try:
+        for future in written:
+            await future
+        await counter
+    except JournalError as error:
+        for future in (*written, counter):  # they failed alike: mark every failure seen
+            if future.done() and not future.cancelled():
+                future.exception()
+        noun = "intent" if len(intents) == 1 else "intents"
+        reason = f"the {noun} could not be journaled, so nothing was sent: {error}"
+        parts.halt(reason)
+        return reason
+    return None
 
 
 class OrderCommands:
@@ -201,27 +241,9 @@ class OrderCommands:
             time_in_force=request.time_in_force,
         )
         data["client_order_id"] = intent.client_order_id
-        counter = parts.journal.advance_counter(
-            id_counter_name(parts.ids.instance_tag), parts.ids.next_counter
-        )
-        # When the intent fails, the counter's own failure is the same one: mark it seen.
-        counter.add_done_callback(lambda done: done.cancelled() or done.exception())
-        written = parts.journal.record_intent(
-            intent.client_order_id,
-            symbol=intent.symbol,
-            payload=intent_payload(intent),
-            created_at=intent.created_at,
-        )
-        # Today's counters count the order in the intent's transaction: no restart can find
-        # the intent without them, and the send waits for one commit, not two.
-        self._risk.record_order(proposed)
-        try:
-            await written
-            await counter
-        except JournalError as error:
-            reason = f"the intent could not be journaled, so nothing was sent: {error}"
-            parts.halt(reason)
-            return CommandResult(Outcome.REFUSED, reason, data)
+        not_journaled = await journal_intents(parts, [intent], self._risk.record_order, [proposed])
+        if not_journaled is not None:
+            return CommandResult(Outcome.REFUSED, not_journaled, data)
         failpoints.hit("after_intent_commit")
         parts.pipeline.record(parts.book.submit(intent))
         # The journal may have failed (or trading halted) while the intent was written: fail

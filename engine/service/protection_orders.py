@@ -12,14 +12,12 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 from engine.core.intents import OrderIntent
-from engine.journal import JournalError
 from engine.protection import LegPlan, ProtectionPlan
 from engine.risk import ProposedOrder, RiskDecision
 from engine.service.api import Outcome
-from engine.service.orders import id_counter_name
+from engine.service.orders import journal_intents
 from engine.service.parts import Parts
 from engine.service.port import VenuePort
-from engine.service.records import intent_payload
 from engine.venue.binance import OcoLeg
 from engine.venue.errors import AuthError, Rejected, Unknown, VenueError
 from engine.venue.parse import OrderResponse
@@ -123,33 +121,11 @@ class ProtectiveOrders:
         ]
         list_cid = parts.ids.next() if plan.is_oco else None
         cids = tuple(intent.client_order_id for intent in intents)
-        counter = parts.journal.advance_counter(
-            id_counter_name(parts.ids.instance_tag), parts.ids.next_counter
-        )
-        # Every leg's intent and today's counters go out in one transaction (see `place`).
-        written = [
-            parts.journal.record_intent(
-                intent.client_order_id,
-                symbol=intent.symbol,
-                payload=intent_payload(intent),
-                created_at=intent.created_at,
-            )
-            for intent in intents
-        ]
-        if self._risk is not None:
-            for proposed in proposals:
-                self._risk.record_order(proposed)
-        try:
-            for future in written:
-                await future
-            await counter
-        except JournalError as error:
-            for future in written:  # the others failed alike: mark them seen
-                if future.done() and not future.cancelled():
-                    future.exception()
-            reason = f"the intents could not be journaled, so nothing was sent: {error}"
-            parts.halt(reason)
-            return Placed(Outcome.REFUSED, reason)
+        # Every leg's intent and today's counters go out in one transaction.
+        record_order = None if self._risk is None else self._risk.record_order
+        not_journaled = await journal_intents(parts, intents, record_order, proposals)
+        if not_journaled is not None:
+            return Placed(Outcome.REFUSED, not_journaled)
         for intent in intents:
             parts.pipeline.record(parts.book.submit(intent))
         parts.in_flight.update(cids)
