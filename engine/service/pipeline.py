@@ -134,31 +134,26 @@ class Pipeline:
         """
         unit_open, self._flush_scheduled = self._flush_scheduled, False
         dirty, self._dirty = self._dirty, {}
-        last: asyncio.Future[None] | None = None
+        orders = [order for cid in dirty if (order := self.book.get(cid)) is not None]
         try:
-            for client_order_id in dirty:
-                order = self.book.get(client_order_id)
-                if order is None:
-                    continue
-                last = self._journal_order(order)
-                if self.book.evictable(order):
-                    self.book.evict(client_order_id)
-                    self.recent.append(order)
+            self.journal_orders(orders)
         finally:
             if unit_open:
                 self.journal.end_unit()
-        if last is not None:
-            # Writes commit in order and a failed write fails every later one, so the last
-            # write's outcome is the whole pass's: one check instead of one per order.
-            last.add_done_callback(self._check_write)
+        for order in orders:
+            if self.book.evictable(order):
+                self.book.evict(order.client_order_id)
+                self.recent.append(order)
 
     def journal_orders(self, orders: Iterable[Order]) -> None:
-        """Write these orders' rows as they stand, with no event: how a restart replaces rows
-        it found behind their journaled fills (see `restore.py`)."""
+        """Write these orders' rows as they stand, with no event (also how a restart replaces
+        rows it found behind their journaled fills, see `restore.py`)."""
         last: asyncio.Future[None] | None = None
         for order in orders:
             last = self._journal_order(order)
         if last is not None:
+            # Writes commit in order and a failed write fails every later one, so the last
+            # write's outcome is the whole pass's: one check instead of one per order.
             last.add_done_callback(self._check_write)
 
     def emit(self, event: Event) -> asyncio.Future[int]:
