@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
-from typing import Any, TypeVar
+from typing import Any, TypeGuard, TypeVar
 
 from engine.core.reports import (
     BalanceDeltaReport,
@@ -156,26 +156,31 @@ def _plain_amount(text: str) -> Decimal | None:
 _SHORT_TEXT = 64
 
 
+def _usual_text(value: object) -> TypeGuard[str]:
+    return type(value) is str and 0 < len(value) <= _SHORT_TEXT and value.isprintable()
+
+
 def _text(obj: Mapping[str, Any], key: str, what: str) -> str:
     """`text_field`, with the usual case checked inline (a few per report)."""
     value = obj.get(key)
-    if type(value) is str and 0 < len(value) <= _SHORT_TEXT and value.isprintable():
-        return value
-    return text_field(obj, key, what)
+    return value if _usual_text(value) else text_field(obj, key, what)
 
 
 def _optional_text(obj: Mapping[str, Any], key: str, what: str) -> str | None:
     """`optional_text`, with the usual case checked inline."""
     value = obj.get(key)
-    if type(value) is str and 0 < len(value) <= _SHORT_TEXT and value.isprintable():
-        return value
-    return optional_text(obj, key, what)
+    return value if _usual_text(value) else optional_text(obj, key, what)
 
 
 def _int(obj: Mapping[str, Any], key: str, what: str) -> int:
     """`int_field`, with the usual case (an exact int, never a bool) checked inline."""
     value = obj.get(key)
     return value if type(value) is int else int_field(obj, key, what)
+
+
+def _optional_int(obj: Mapping[str, Any], key: str, what: str) -> int | None:
+    """`optional_int`, with the usual case checked inline."""
+    return None if obj.get(key) is None else _int(obj, key, what)
 
 
 def _optional_amount(obj: Mapping[str, Any], key: str, what: str) -> Decimal | None:
@@ -191,10 +196,8 @@ def _time(obj: Mapping[str, Any], key: str, what: str) -> datetime:
 
 
 def _list_id(obj: Mapping[str, Any], key: str, what: str) -> int | None:
-    if obj.get(key) is None:
-        return None
-    number = _int(obj, key, what)
-    return None if number < 0 else number
+    number = _optional_int(obj, key, what)
+    return None if number is None or number < 0 else number
 
 
 def _qty(obj: Mapping[str, Any], key: str, what: str) -> Decimal | None:
@@ -252,7 +255,7 @@ def parse_execution_report(msg: Mapping[str, Any]) -> ExecutionUpdate:
         price=_optional_amount(raw, "p", what),
         stop_price=_optional_amount(raw, "P", what),
         quote_qty=_optional_amount(raw, "Q", what),
-        trailing_delta=None if raw.get("d") is None else _int(raw, "d", what),
+        trailing_delta=_optional_int(raw, "d", what),
         state=state,
         cum_qty=_amount(raw, "z", what),
         cum_quote=_amount(raw, "Z", what),
