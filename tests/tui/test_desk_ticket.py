@@ -6,6 +6,7 @@ from __future__ import annotations
 import pathlib
 from decimal import Decimal
 
+import pytest
 from desk_testkit import World, until, world
 from engine_testkit import WIDE_LIMITS, position_in
 
@@ -88,8 +89,12 @@ async def test_a_risk_stop_sizes_the_order_and_arms_its_protection(desk_world: W
 
 
 async def test_editing_after_a_preview_disables_send_until_the_next_one(
-    desk_world: World,
+    desk_world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # No typing pause ends during the test (on a slow machine one could end, and bring the next
+    # preview, before the check that the edit disabled Send): Enter asks for the preview. The
+    # pause's own preview is the first test's.
+    monkeypatch.setattr("tui.screens.ticket.PREVIEW_DELAY_S", 3600.0)
     app = desk_world.desk()
     async with app.run_test(size=(80, 24)) as pilot:
         ticket = await open_ticket(app, pilot, "BTCUSDT")
@@ -100,6 +105,7 @@ async def test_editing_after_a_preview_disables_send_until_the_next_one(
         await pilot.press("2")  # 0.0012: what was previewed is not what is typed any more
         assert send.disabled
         assert ticket.query_one("#preview-box").has_class("outdated")
+        await pilot.press("enter")
         await until(pilot, lambda: "0.0012 BTC" in preview_text(ticket), "the new preview")
         await until(pilot, lambda: not send.disabled, "the go-ahead again")
     assert app.sender.history == []
