@@ -43,13 +43,20 @@ class Rule(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class CheckResult:
-    """One rule's verdict on one order; `values` holds the numbers behind it as strings."""
+    """One rule's verdict on one order; `numbers` are the values behind it as the check had
+    them (decimals, names, None), shown as strings by `values` only when someone looks: every
+    order is checked against every rule, and its send should not wait for the text."""
 
     rule: Rule
     passed: bool
     level: Level
     message: str
-    values: dict[str, str]
+    numbers: Mapping[str, object]
+
+    @property
+    def values(self) -> dict[str, str]:
+        """The numbers as a check shows them: decimals exact, None as "unknown"."""
+        return {key: shown(value) for key, value in self.numbers.items()}
 
     def to_json(self) -> dict[str, Any]:
         """The fields as JSON (what `to_jsonable` gives, built directly: it runs per order)."""
@@ -58,7 +65,7 @@ class CheckResult:
             "passed": self.passed,
             "level": self.level.value,
             "message": self.message,
-            "values": dict(self.values),
+            "values": self.values,
         }
 
 
@@ -142,5 +149,4 @@ def result(
     """A CheckResult; the level defaults to BREACH for a failure and OK for a pass."""
     if level is None:
         level = Level.OK if passed else Level.BREACH
-    shown_values = {k: shown(v) for k, v in (values or {}).items()}
-    return CheckResult(rule, passed, level, message, shown_values)
+    return CheckResult(rule, passed, level, message, values or {})

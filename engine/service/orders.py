@@ -218,13 +218,27 @@ class OrderCommands:
             confirmed=confirmed,
         )
         decision = await self._risk.decide(proposed, reference, flattening=flattening)
-        data["risk"] = decision.to_json()
-        if dry_run:
-            return _preview_result(refusal, blocked, decision, data)
-        if not decision.allowed:
-            return CommandResult(Outcome.REFUSED, f"refused by risk: {decision.refusal}", data)
-        if decision.needs_confirmation:
+        if dry_run or not decision.may_send:
+            data["risk"] = decision.to_json()
+            if dry_run:
+                return _preview_result(refusal, blocked, decision, data)
+            if not decision.allowed:
+                return CommandResult(Outcome.REFUSED, f"refused by risk: {decision.refusal}", data)
             return CommandResult(Outcome.REFUSED, _confirmation_text(decision), data)
+        # The checks are shown once the order is on its way: their text is not on its path.
+        result = await self._journal_and_send(request, rounded, proposed, data, flattening)
+        return replace(result, data={**result.data, "risk": decision.to_json()})
+
+    async def _journal_and_send(
+        self,
+        request: OrderRequest,
+        rounded: QuantizedOrder,
+        proposed: ProposedOrder,
+        data: dict[str, Any],
+        flattening: bool,
+    ) -> CommandResult:
+        """Journal the intent of an order risk allowed, then send it (R1)."""
+        parts = self._parts
         # The price lookups may have taken a while.
         blocked = parts.gate.new_orders_blocked(flattening=flattening)
         if blocked is not None:
