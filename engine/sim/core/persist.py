@@ -55,6 +55,7 @@ def small_state(v: Venue) -> dict[str, Any]:
         "last_step_ms": v.last_step_ms,
         "id_rng": rng_state_to_json(v.id_rng),
         "markets": {symbol: market.to_state() for symbol, market in v.markets.items()},
+        "symbol_status": dict(sorted(v.symbol_status.items())),  # the maintenances under way
         "accounts": [account.to_state() for account in v.accounts.values()],
         "keys": [key.to_state() for key in v.keys.values()],
         "next_order_id": dict(v.next_order_id),
@@ -213,6 +214,9 @@ def load(state: dict[str, Any], clock: Clock, symbols: list[SymbolSpec] | None) 
     v.now = state["now"]
     v.last_step_ms = state["last_step_ms"]
     v.id_rng = rng_state_from_json(state["id_rng"])
+    # States saved before maintenances were kept have none: every symbol was TRADING.
+    known = {spec.symbol for spec in specs}
+    v.symbol_status = {s: st for s, st in state.get("symbol_status", {}).items() if s in known}
     for spec in specs:
         saved = state["markets"].get(spec.symbol)
         if saved is not None:

@@ -3,12 +3,15 @@ open orders may be expired by the exchange, and it trades again once back to TRA
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal as D
 
 import pytest
 from simcore_helpers import Env, raises
 
+from engine.sim.core.clock import ManualClock
 from engine.sim.core.errors import SimError
+from engine.sim.core.exchange import Exchange
 
 OCO = {
     "symbol": "SOLUSDT",
@@ -90,3 +93,19 @@ def test_symbol_status_refuses_what_binance_does_not_list() -> None:
         exchange.set_symbol_status("SOLUSDT", "CLOSED")
     with pytest.raises(SimError):
         exchange.set_symbol_status("NOPEUSDT", "BREAK")
+
+
+def test_a_maintenance_outlasts_a_restart_of_the_exchange(env: Env) -> None:
+    """The state keeps the symbols not TRADING: a restarted `spotdesk sim` still refuses them."""
+    alice = env.account(USDT="1000")
+    env.ex.set_symbol_status("SOLUSDT", "HALT")
+    state = json.loads(json.dumps(env.ex.to_state()))
+    restarted = Env(env.clock, Exchange.from_state(state, clock=ManualClock(env.clock.now_ms())))
+    assert (_status(restarted), _status(restarted, "BTCUSDT")) == ("HALT", "TRADING")
+    raises(-2010, "Market is closed.", lambda: restarted.market(alice, "BUY", "1"))
+    restarted.ex.set_symbol_status("SOLUSDT", "TRADING")
+    state = restarted.ex.to_state()
+    assert state["symbol_status"] == {}
+    del state["symbol_status"]  # a state saved before maintenances were kept
+    again = Env(env.clock, Exchange.from_state(state, clock=ManualClock(env.clock.now_ms())))
+    assert _status(again) == "TRADING"
