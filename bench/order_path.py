@@ -38,6 +38,7 @@ import time
 import warnings
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
+from functools import partial
 from types import SimpleNamespace
 from typing import Any
 
@@ -154,7 +155,8 @@ async def run(orders: int) -> dict[str, float]:
                 venue_ms.append(
                     await _timed(
                         venue_marks,
-                        lambda n=n: venue.create_order(
+                        partial(
+                            venue.create_order,
                             symbol=SYMBOL,
                             side="BUY",
                             order_type="LIMIT",
@@ -168,7 +170,8 @@ async def run(orders: int) -> dict[str, float]:
                 bare_ms.append(
                     await _timed(
                         bare_marks,
-                        lambda n=n: bare.create_order(
+                        partial(
+                            bare.create_order,
                             symbol=SYMBOL,
                             side="BUY",
                             type="LIMIT",

@@ -274,7 +274,7 @@ async def _engine(sim: SimServer, data_dir: pathlib.Path) -> Engine:
     key, secret = f"BenchKey{account:056d}", f"BenchSecret{account:053d}"
     sim.exchange.register_key(account, key, hmac_secret=secret)
     settings = Settings(
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,
         mode=Mode.SIM,
         data_dir=data_dir,
         sim_url=sim.url,

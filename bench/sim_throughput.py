@@ -113,7 +113,7 @@ async def running_sim(
 
 
 async def connect(sim: RunningSim) -> AsyncClient:
-    client_class = type("LoopbackClient", (AsyncClient,), {
+    client_class: type[AsyncClient] = type("LoopbackClient", (AsyncClient,), {
         "API_URL": f"{sim.url}/api", "MARGIN_API_URL": f"{sim.url}/sapi",
         "WS_API_URL": sim.url.replace("http://", "ws://") + "/ws-api/v3",
         "REQUEST_RECVWINDOW": 5000,
