@@ -69,6 +69,26 @@ async def test_control_characters_never_reach_the_terminal() -> None:
         assert app.view.lines == ("\ufffd[31mred\ufffd bell\ufffdtab", "c1 \ufffd2J csi")
 
 
+async def test_appended_lines_are_made_safe_and_bounded_and_widen_the_view() -> None:
+    app = _LinesApp(max_lines=4)
+    async with app.run_test(size=(40, 10)) as pilot:
+        view = app.view
+        view.set_lines(["a", "b"])
+        view.append_lines(["c\x1b[2J", "d"])
+        view.append_lines([])  # nothing new: nothing changes
+        await pilot.pause()
+        assert view.lines == ("a", "b", "c\ufffd[2J", "d")
+        assert view.virtual_size == Size(5, 4)
+        view.append_lines([f"new {n}" for n in range(6)])  # more than the view holds at once
+        await pilot.pause()
+        assert view.lines == ("new 2", "new 3", "new 4", "new 5")
+        assert view.virtual_size == Size(5, 4)
+        view.append_lines(["a wider line"])
+        await pilot.pause()
+        assert view.lines == ("new 3", "new 4", "new 5", "a wider line")
+        assert view.virtual_size == Size(12, 4)
+
+
 async def test_the_log_follows_its_end_until_scrolled_away() -> None:
     app = _LinesApp(max_lines=100)
     async with app.run_test(size=(40, 10)) as pilot:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections import deque
-
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Input
@@ -31,7 +29,6 @@ class EventLog(Vertical):
         self._lines: tuple[LogLine, ...] = ()
         self._shown_seq = -1
         self._stale = False
-        self._shown: deque[str] = deque(maxlen=SHOWN_LINES)
 
     def compose(self) -> ComposeResult:
         yield Input(placeholder="filter by symbol", id="log-symbol")
@@ -63,22 +60,22 @@ class EventLog(Vertical):
             self._redraw()
 
     def _append(self) -> None:
-        """Add only the lines after the last one shown; the oldest fall off the end."""
+        """Add only the lines after the last one shown; the view drops the oldest."""
         if self._shown_seq < 0:
             self._redraw()
             return
-        self._shown.extend(
+        self.query_one(LogLines).append_lines(
             line_text(line)
             for line in self._lines
             if line.seq > self._shown_seq and self.filter.accepts(line)
         )
-        self._show()
+        self._mark_shown()
 
     def _redraw(self) -> None:
-        self._shown.clear()
-        self._shown.extend(line_text(line) for line in self._lines if self.filter.accepts(line))
-        self._show()
+        self.query_one(LogLines).set_lines(
+            line_text(line) for line in self._lines if self.filter.accepts(line)
+        )
+        self._mark_shown()
 
-    def _show(self) -> None:
-        self.query_one(LogLines).set_lines(self._shown)
+    def _mark_shown(self) -> None:
         self._shown_seq = self._lines[-1].seq if self._lines else 0

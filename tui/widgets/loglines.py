@@ -21,6 +21,11 @@ from textual.strip import Strip
 from engine.core.wire import CONTROL_CHARACTERS
 
 
+def _safe(line: str) -> str:
+    """Control characters would move the terminal's cursor: a replacement mark instead."""
+    return CONTROL_CHARACTERS.sub("\ufffd", line)
+
+
 class LogLines(ScrollView, can_focus=True):
     """Shows `lines`; follows the end while the operator has not scrolled away from it."""
 
@@ -46,14 +51,23 @@ class LogLines(ScrollView, can_focus=True):
 
     def set_lines(self, lines: Iterable[str]) -> None:
         """Show these lines (the last `max_lines` of them) in place of the ones shown."""
-        following = self.is_vertical_scroll_end
-        # Control characters would move the terminal's cursor: a replacement mark instead.
-        shown = tuple(CONTROL_CHARACTERS.sub("\ufffd", line) for line in lines)
-        shown = shown[-self._max_lines :]
+        shown = tuple(_safe(line) for line in lines)[-self._max_lines :]
+        self._show(shown, measured=shown)
+
+    def append_lines(self, lines: Iterable[str]) -> None:
+        """Add these lines after the ones shown; the oldest fall off past `max_lines`. Only the
+        new lines are made safe and measured, so a frame costs its new lines, not the view's."""
+        added = tuple(_safe(line) for line in lines)[-self._max_lines :]
+        if added:
+            self._show((self._lines + added)[-self._max_lines :], measured=added)
+
+    def _show(self, shown: tuple[str, ...], *, measured: tuple[str, ...]) -> None:
+        """Show `shown`; `measured` are the lines that may widen the view."""
         if shown == self._lines:
             return
+        following = self.is_vertical_scroll_end
         self._lines = shown
-        self._width = max(self._width, max((cell_len(line) for line in shown), default=0))
+        self._width = max(self._width, max((cell_len(line) for line in measured), default=0))
         # A reactive with layout: an equal size is ignored, a new one costs the screen a layout.
         self.virtual_size = Size(self._width, len(shown))
         if following:
